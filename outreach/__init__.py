@@ -1,0 +1,166 @@
+"""Field outreach data capture for the street patrols of the Paris crack plan."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import PROJECT_ROOT, Settings
+
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    settings.validate()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(_flask_config(settings))
+    app.extensions["outreach_settings"] = settings
+    register_extensions(app, settings)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_globals(app)
+    register_errors(app)
+    register_commands(app)
+    return app
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        "TESTING": settings.testing,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.is_production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=settings.session_idle_minutes),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    }
+
+
+def get_settings(app: Flask) -> Settings:
+    settings: Settings = app.extensions["outreach_settings"]
+    return settings
+
+
+def register_extensions(app: Flask, settings: Settings) -> None:
+    from .auth.access import load_user, unauthorized
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "fr")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and transactions that SQLAlchemy controls (for savepoints).
+
+    BEGIN IMMEDIATE takes the write lock up front, so that two concurrent
+    writers wait for each other (busy_timeout) instead of failing.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .capture.views import bp as capture_bp
+    from .followup.views import bp as followup_bp
+    from .funders.views import bp as funders_bp
+    from .health.views import bp as health_bp
+    from .team.views import bp as team_bp
+
+    for blueprint in (auth_bp, capture_bp, followup_bp, team_bp, funders_bp, admin_bp, health_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .auth.access import enforce_access
+
+    app.before_request(enforce_access)
+
+    @app.after_request
+    def commit_once(response: Response) -> Response:
+        """Indico's habit: services flush, the request commits once, on success only."""
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":  # pages may hold records: never cached
+            headers["Cache-Control"] = "no-store"
+        if get_settings(app).is_production:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        return response
+
+
+def register_template_globals(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+
+    from . import vocabulary
+
+    app.jinja_env.globals.update(
+        vocab=vocabulary,
+        get_locale=get_locale,
+        format_datetime=format_datetime,
+        format_date=format_date,
+    )
+
+
+def register_errors(app: Flask) -> None:
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import outreach_cli
+
+    app.cli.add_command(outreach_cli)

@@ -1,0 +1,342 @@
+"""Patrols and contacts: plain functions over a session. They flush; the request commits."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ..clock import is_night, iso_week_of
+from ..models import (
+    Association,
+    Contact,
+    ContactMaterial,
+    ContactNeed,
+    Material,
+    Need,
+    Patrol,
+    PatrolMember,
+    Referral,
+    ReferralDestination,
+    ReferralStatusChange,
+    User,
+    Zone,
+)
+from ..pseudonyms import pseudonymise
+from ..vocabulary import ASSOCIATION_ROLES
+from .validation import CaptureOptions, ContactDraft
+
+
+class Outcome(enum.Enum):
+    CREATED = "created"
+    UNCHANGED = "unchanged"  # the same id and the same body again: a replay
+    CONFLICT = "conflict"  # the same id with another body
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    contact: Contact
+    outcome: Outcome
+
+
+class PatrolError(Exception):
+    """A patrol action that the patrol's state does not allow."""
+
+
+def load_capture_options(session: Session, association_id: int) -> CaptureOptions:
+    def codes(model: type[Need] | type[Material] | type[ReferralDestination]) -> frozenset[str]:
+        return frozenset(session.scalars(select(model.code)))
+
+    return CaptureOptions(
+        zones=dict(session.execute(select(Zone.code, Zone.id)).all()),
+        needs=codes(Need),
+        materials=codes(Material),
+        destinations=codes(ReferralDestination),
+        patrol_ids=frozenset(
+            session.scalars(select(Patrol.id).where(Patrol.association_id == association_id))
+        ),
+    )
+
+
+def _pseudonyms(
+    draft: ContactDraft, association: Association, pseudonym_key: str
+) -> tuple[str | None, str | None]:
+    if draft.normalised_code is None:
+        return None, None
+    pseudonyms = pseudonymise(pseudonym_key, association.slug, draft.normalised_code)
+    return pseudonyms.association, pseudonyms.region
+
+
+def body_digest(draft: ContactDraft, pseudonym_association: str | None) -> str:
+    """Digest of what was recorded, with the pseudonym standing in for the code."""
+    canonical = {
+        "occurred_at": draft.occurred_at.isoformat(),
+        "zone": draft.zone_code,
+        "patrol_id": draft.patrol_id,
+        "pseudonym": pseudonym_association,
+        "gender": draft.gender,
+        "age_band": draft.age_band,
+        "housing": draft.housing,
+        "first_contact": draft.first_contact,
+        "needs": list(draft.needs),
+        "materials": [list(item) for item in draft.materials],
+        "referrals": [[r.destination, r.accompanied, r.status] for r in draft.referrals],
+    }
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _find_contact(session: Session, association_id: int, draft: ContactDraft) -> Contact | None:
+    return session.scalar(
+        select(Contact).where(
+            Contact.association_id == association_id, Contact.client_id == draft.client_id
+        )
+    )
+
+
+def _compare(existing: Contact, digest: str) -> RecordResult:
+    outcome = Outcome.UNCHANGED if existing.body_digest == digest else Outcome.CONFLICT
+    return RecordResult(existing, outcome)
+
+
+def _zone_id(session: Session, zone_code: str) -> int:
+    return session.scalars(select(Zone.id).where(Zone.code == zone_code)).one()
+
+
+def _apply(contact: Contact, draft: ContactDraft, author: User, zone_id: int, now: datetime) -> None:
+    contact.occurred_at = draft.occurred_at
+    contact.iso_week = iso_week_of(draft.occurred_at)
+    contact.night = is_night(draft.occurred_at)
+    contact.zone_id = zone_id
+    contact.patrol_id = draft.patrol_id
+    contact.gender = draft.gender
+    contact.age_band = draft.age_band
+    contact.housing = draft.housing
+    contact.first_contact = draft.first_contact
+    contact.needs = [ContactNeed(need_code=code) for code in draft.needs]
+    contact.materials = [
+        ContactMaterial(material_code=code, quantity=quantity) for code, quantity in draft.materials
+    ]
+    kept = {referral.destination_code: referral for referral in contact.referrals}
+    referrals: list[Referral] = []
+    for item in draft.referrals:
+        referral = kept.get(item.destination)
+        if referral is None:
+            referral = Referral(
+                destination_code=item.destination,
+                status=item.status,
+                status_changed_at=now,
+                history=[
+                    ReferralStatusChange(status=item.status, changed_at=now, changed_by_id=author.id)
+                ],
+            )
+        referral.accompanied = item.accompanied
+        referrals.append(referral)
+    contact.referrals = referrals
+
+
+def build_contact(
+    draft: ContactDraft,
+    author: User,
+    association: Association,
+    zone_id: int,
+    pseudonym_key: str,
+    now: datetime,
+) -> Contact:
+    """A new, unsaved contact for the draft (pseudonyms computed, code dropped)."""
+    pseudonym_association, pseudonym_region = _pseudonyms(draft, association, pseudonym_key)
+    contact = Contact(
+        client_id=draft.client_id,
+        association_id=association.id,
+        author_id=author.id,
+        pseudonym_association=pseudonym_association,
+        pseudonym_region=pseudonym_region,
+        body_digest=body_digest(draft, pseudonym_association),
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(contact, draft, author, zone_id, now)
+    return contact
+
+
+def record_contact(
+    session: Session,
+    draft: ContactDraft,
+    author: User,
+    association: Association,
+    pseudonym_key: str,
+    now: datetime,
+) -> RecordResult:
+    """Store a new contact, idempotently on (association, client id)."""
+    zone_id = _zone_id(session, draft.zone_code)
+    contact = build_contact(draft, author, association, zone_id, pseudonym_key, now)
+    existing = _find_contact(session, association.id, draft)
+    if existing is not None:
+        return _compare(existing, contact.body_digest)
+    try:
+        # A savepoint, so that losing a race on the same id does not undo the request.
+        with session.begin_nested():
+            session.add(contact)
+            session.flush()
+    except IntegrityError:
+        winner = _find_contact(session, association.id, draft)
+        if winner is None:
+            raise
+        return _compare(winner, contact.body_digest)
+    return RecordResult(contact, Outcome.CREATED)
+
+
+def can_edit(contact: Contact, user: User) -> bool:
+    """A contact stays editable by its author until its patrol ends."""
+    return (
+        contact.author_id == user.id and contact.patrol is not None and contact.patrol.is_open
+    )
+
+
+def update_contact(
+    session: Session,
+    contact: Contact,
+    draft: ContactDraft,
+    editor: User,
+    association: Association,
+    pseudonym_key: str,
+    now: datetime,
+) -> Contact:
+    if not can_edit(contact, editor):
+        raise PatrolError("contact no longer editable")
+    if draft.normalised_code is not None:  # an empty code keeps the current pseudonym
+        contact.pseudonym_association, contact.pseudonym_region = _pseudonyms(
+            draft, association, pseudonym_key
+        )
+    _apply(contact, draft, editor, _zone_id(session, draft.zone_code), now)
+    contact.body_digest = body_digest(draft, contact.pseudonym_association)
+    contact.updated_at = now
+    session.flush()
+    return contact
+
+
+def team_members(session: Session, association_id: int) -> Sequence[User]:
+    return session.scalars(
+        select(User)
+        .where(
+            User.association_id == association_id,
+            User.active.is_(True),
+            User.role.in_(ASSOCIATION_ROLES),
+        )
+        .order_by(User.display_name, User.id)
+    ).all()
+
+
+def active_zones(session: Session) -> Sequence[Zone]:
+    return session.scalars(
+        select(Zone).where(Zone.active.is_(True)).order_by(Zone.position, Zone.name)
+    ).all()
+
+
+def open_patrol_of(session: Session, user: User) -> Patrol | None:
+    """The open patrol the user belongs to, the most recent if several."""
+    return session.scalar(
+        select(Patrol)
+        .join(PatrolMember)
+        .where(PatrolMember.user_id == user.id, Patrol.ended_at.is_(None))
+        .order_by(Patrol.started_at.desc(), Patrol.id.desc())
+        .limit(1)
+    )
+
+
+def get_patrol(session: Session, association_id: int, patrol_id: int) -> Patrol | None:
+    """A patrol of this association only: another association's id looks like a missing one."""
+    return session.scalar(
+        select(Patrol).where(Patrol.id == patrol_id, Patrol.association_id == association_id)
+    )
+
+
+def get_contact(session: Session, association_id: int, contact_id: int) -> Contact | None:
+    return session.scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.association_id == association_id)
+    )
+
+
+def start_patrol(
+    session: Session,
+    association: Association,
+    zone: Zone,
+    starter: User,
+    member_ids: Iterable[int],
+    now: datetime,
+) -> Patrol:
+    allowed = {member.id for member in team_members(session, association.id)}
+    chosen = (set(member_ids) & allowed) | {starter.id}
+    patrol = Patrol(
+        association_id=association.id,
+        zone_id=zone.id,
+        started_by_id=starter.id,
+        started_at=now,
+        members=[PatrolMember(user_id=user_id) for user_id in sorted(chosen)],
+    )
+    session.add(patrol)
+    session.flush()
+    return patrol
+
+
+@dataclass(frozen=True, slots=True)
+class PatrolReport:
+    people_seen_not_met: int
+    atmosphere: str
+    used_material_collected: int
+    site_observations: str
+
+
+def end_patrol(session: Session, patrol: Patrol, report: PatrolReport, now: datetime) -> None:
+    if not patrol.is_open:
+        raise PatrolError("patrol already ended")
+    patrol.ended_at = max(now, patrol.started_at)
+    patrol.people_seen_not_met = report.people_seen_not_met
+    patrol.atmosphere = report.atmosphere
+    patrol.used_material_collected = report.used_material_collected
+    patrol.site_observations = report.site_observations.strip() or None
+    session.flush()
+
+
+def patrol_contact_count(session: Session, patrol: Patrol) -> int:
+    return session.scalar(select(func.count()).where(Contact.patrol_id == patrol.id)) or 0
+
+
+def recent_contacts(session: Session, patrol: Patrol, limit: int = 10) -> Sequence[Contact]:
+    return session.scalars(
+        select(Contact)
+        .where(Contact.patrol_id == patrol.id)
+        .options(
+            selectinload(Contact.needs),
+            selectinload(Contact.materials),
+            selectinload(Contact.referrals),
+        )
+        .order_by(Contact.occurred_at.desc(), Contact.id.desc())
+        .limit(limit)
+    ).all()
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """French labels of codes, for showing a history (retired entries included)."""
+
+    needs: dict[str, str]
+    destinations: dict[str, str]
+    materials: dict[str, str]
+
+
+def taxonomy_labels(session: Session) -> Labels:
+    return Labels(
+        needs=dict(session.execute(select(Need.code, Need.label_fr)).all()),
+        destinations=dict(
+            session.execute(select(ReferralDestination.code, ReferralDestination.label_fr)).all()
+        ),
+        materials=dict(session.execute(select(Material.code, Material.label_fr)).all()),
+    )

@@ -1,0 +1,311 @@
+"""The one place that decides what a valid contact is.
+
+Both the HTML form and the JSON API turn their input into the API's JSON shape
+(DOMAIN.md) and call `validate_contact`. It returns a `ContactDraft` or
+per-field messages in the user's language; it never touches the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from ..clock import PARIS, to_minute
+from ..pseudonyms import MAX_CODE_LENGTH, MIN_CODE_LENGTH, normalise_code
+from ..vocabulary import (
+    AGE_BANDS,
+    GENDERS,
+    HOUSING,
+    MAX_MATERIAL_QUANTITY,
+    MAX_REFERRALS_PER_CONTACT,
+    REFERRAL_STATUSES,
+)
+
+# A phone may sync days after a night without network; older is a typing mistake.
+MAX_AGE = timedelta(days=60)
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+CONTACT_FIELDS = frozenset(
+    {
+        "id",
+        "occurred_at",
+        "zone",
+        "patrol_id",
+        "person_code",
+        "gender",
+        "age_band",
+        "housing",
+        "first_contact",
+        "needs",
+        "materials",
+        "referrals",
+    }
+)
+REFERRAL_FIELDS = frozenset({"destination", "accompanied", "status"})
+
+Errors = dict[str, list[LazyString]]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureOptions:
+    """What the database allows: codes that exist (active or retired) and the caller's patrols."""
+
+    zones: Mapping[str, int]
+    needs: frozenset[str]
+    materials: frozenset[str]
+    destinations: frozenset[str]
+    patrol_ids: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralDraft:
+    destination: str
+    accompanied: bool
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDraft:
+    client_id: uuid.UUID
+    occurred_at: datetime
+    zone_code: str
+    patrol_id: int | None
+    gender: str
+    age_band: str
+    housing: str
+    first_contact: bool
+    needs: tuple[str, ...]
+    materials: tuple[tuple[str, int], ...]
+    referrals: tuple[ReferralDraft, ...]
+    # Held in memory only, to compute pseudonyms; never stored, logged or shown.
+    normalised_code: str | None = field(default=None, repr=False)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: Errors = {}
+
+    def add(self, key: str, message: LazyString) -> None:
+        self.errors.setdefault(key, []).append(message)
+
+
+def _parse_uuid(value: Any, errors: _Collector) -> uuid.UUID | None:
+    if not isinstance(value, str):
+        errors.add("id", _l("Identifiant manquant : rechargez le formulaire."))
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        errors.add("id", _l("Identifiant invalide : rechargez le formulaire."))
+        return None
+
+
+def _parse_time(value: Any, now: datetime, errors: _Collector) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        errors.add("occurred_at", _l("Indiquez la date et l'heure du contact."))
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        errors.add("occurred_at", _l("Date et heure illisibles."))
+        return None
+    if moment.tzinfo is None:  # the HTML form sends Paris wall-clock time
+        moment = moment.replace(tzinfo=PARIS)
+    if moment > now + MAX_CLOCK_SKEW:
+        errors.add("occurred_at", _l("Ce moment est dans le futur."))
+        return None
+    if moment < now - MAX_AGE:
+        errors.add("occurred_at", _l("Ce contact date de plus de 60 jours."))
+        return None
+    return to_minute(moment)
+
+
+def _parse_choice(
+    data: Mapping[str, Any], key: str, choices: Mapping[str, Any], errors: _Collector
+) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        return "unknown"
+    if not isinstance(value, str) or value not in choices:
+        errors.add(key, _l("Choix inconnu."))
+        return "unknown"
+    return value
+
+
+def _parse_bool(data: Mapping[str, Any], key: str, errors: _Collector) -> bool:
+    value = data.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        errors.add(key, _l("Oui ou non attendu."))
+        return False
+    return value
+
+
+def _parse_person_code(value: Any, errors: _Collector) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        errors.add("person_code", _l("Code illisible."))
+        return None
+    normalised = normalise_code(value)
+    if len(normalised) < MIN_CODE_LENGTH:
+        errors.add(
+            "person_code",
+            _l("Le code doit compter au moins %(n)s lettres ou chiffres.", n=MIN_CODE_LENGTH),
+        )
+        return None
+    if len(normalised) > MAX_CODE_LENGTH:
+        errors.add(
+            "person_code",
+            _l("Le code ne peut dépasser %(n)s lettres ou chiffres.", n=MAX_CODE_LENGTH),
+        )
+        return None
+    return normalised
+
+
+def _parse_needs(value: Any, known: frozenset[str], errors: _Collector) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        errors.add("needs", _l("Liste de besoins attendue."))
+        return ()
+    unknown = sorted(set(value) - known)
+    if unknown:
+        errors.add("needs", _l("Besoin inconnu : %(codes)s.", codes=", ".join(unknown)))
+        return ()
+    return tuple(sorted(set(value)))
+
+
+def _parse_materials(
+    value: Any, known: frozenset[str], errors: _Collector
+) -> tuple[tuple[str, int], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        errors.add("materials", _l("Quantités de matériel attendues."))
+        return ()
+    quantities: list[tuple[str, int]] = []
+    for code, quantity in value.items():
+        key = f"materials.{code}"
+        if code not in known:
+            errors.add(key, _l("Matériel inconnu."))
+        elif isinstance(quantity, bool) or not isinstance(quantity, int):
+            errors.add(key, _l("Nombre entier attendu."))
+        elif not 0 <= quantity <= MAX_MATERIAL_QUANTITY:
+            errors.add(
+                key, _l("Entre 0 et %(max)s.", max=MAX_MATERIAL_QUANTITY)
+            )
+        elif quantity:
+            quantities.append((code, quantity))
+    return tuple(sorted(quantities))
+
+
+def _parse_referrals(
+    value: Any, known: frozenset[str], errors: _Collector
+) -> tuple[ReferralDraft, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        errors.add("referrals", _l("Liste d'orientations attendue."))
+        return ()
+    if len(value) > MAX_REFERRALS_PER_CONTACT:
+        errors.add(
+            "referrals",
+            _l("Au plus %(n)s orientations par contact.", n=MAX_REFERRALS_PER_CONTACT),
+        )
+        return ()
+    drafts: list[ReferralDraft] = []
+    for index, item in enumerate(value):
+        prefix = f"referrals.{index}"
+        if not isinstance(item, Mapping):
+            errors.add(prefix, _l("Orientation illisible."))
+            continue
+        for extra in sorted(set(item) - REFERRAL_FIELDS):
+            errors.add(f"{prefix}.{extra}", _l("Champ inconnu."))
+        destination = item.get("destination")
+        if not isinstance(destination, str) or destination not in known:
+            errors.add(f"{prefix}.destination", _l("Choisissez une destination."))
+            continue
+        if any(draft.destination == destination for draft in drafts):
+            errors.add(f"{prefix}.destination", _l("Cette destination est déjà indiquée."))
+            continue
+        accompanied = _parse_bool(item, "accompanied", _Prefixed(errors, prefix))
+        status = item.get("status", "proposed")
+        if not isinstance(status, str) or status not in REFERRAL_STATUSES:
+            errors.add(f"{prefix}.status", _l("Statut inconnu."))
+            continue
+        drafts.append(ReferralDraft(destination, accompanied, status))
+    return tuple(drafts)
+
+
+class _Prefixed(_Collector):
+    """Files a nested field's errors under its parent's path."""
+
+    def __init__(self, parent: _Collector, prefix: str) -> None:
+        self.parent = parent
+        self.prefix = prefix
+
+    def add(self, key: str, message: LazyString) -> None:
+        self.parent.add(f"{self.prefix}.{key}", message)
+
+
+def validate_contact(
+    data: Any, options: CaptureOptions, now: datetime
+) -> tuple[ContactDraft | None, Errors]:
+    errors = _Collector()
+    if not isinstance(data, Mapping):
+        errors.add("", _l("Un contact (objet JSON) est attendu."))
+        return None, errors.errors
+    for extra in sorted(set(data) - CONTACT_FIELDS):
+        errors.add(extra, _l("Champ inconnu."))
+
+    client_id = _parse_uuid(data.get("id"), errors)
+    occurred_at = _parse_time(data.get("occurred_at"), now, errors)
+
+    zone_code = data.get("zone")
+    if not isinstance(zone_code, str) or zone_code not in options.zones:
+        errors.add("zone", _l("Choisissez une zone."))
+
+    patrol_id = data.get("patrol_id")
+    if patrol_id is not None and (
+        isinstance(patrol_id, bool)
+        or not isinstance(patrol_id, int)
+        or patrol_id not in options.patrol_ids
+    ):
+        errors.add("patrol_id", _l("Tournée inconnue."))
+
+    normalised_code = _parse_person_code(data.get("person_code"), errors)
+    gender = _parse_choice(data, "gender", GENDERS, errors)
+    age_band = _parse_choice(data, "age_band", AGE_BANDS, errors)
+    housing = _parse_choice(data, "housing", HOUSING, errors)
+    first_contact = _parse_bool(data, "first_contact", errors)
+    needs = _parse_needs(data.get("needs"), options.needs, errors)
+    materials = _parse_materials(data.get("materials"), options.materials, errors)
+    referrals = _parse_referrals(data.get("referrals"), options.destinations, errors)
+
+    if errors.errors or client_id is None or occurred_at is None:
+        return None, errors.errors
+    return (
+        ContactDraft(
+            client_id=client_id,
+            occurred_at=occurred_at,
+            zone_code=str(zone_code),
+            patrol_id=patrol_id,
+            gender=gender,
+            age_band=age_band,
+            housing=housing,
+            first_contact=first_contact,
+            needs=needs,
+            materials=materials,
+            referrals=referrals,
+            normalised_code=normalised_code,
+        ),
+        {},
+    )

@@ -1,0 +1,280 @@
+"""The worker's journey: start a patrol, log contacts on one screen, end the patrol."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .. import get_settings
+from ..auth.access import current_association, roles_required
+from ..auth.forms import CsrfOnlyForm
+from ..clock import now_utc, to_paris
+from ..extensions import db
+from ..models import Contact, Material, Need, Patrol, ReferralDestination, Zone
+from ..vocabulary import AGE_BANDS, CAPTURE_ROLES, GENDERS, HOUSING, MATERIAL_CATEGORIES
+from .forms import (
+    REFERRAL_SLOTS,
+    EndPatrolForm,
+    StartPatrolForm,
+    contact_payload_from_form,
+    contact_payload_from_record,
+    scrub_person_code,
+)
+from .services import (
+    Outcome,
+    PatrolReport,
+    active_zones,
+    can_edit,
+    end_patrol,
+    get_contact,
+    get_patrol,
+    load_capture_options,
+    open_patrol_of,
+    patrol_contact_count,
+    recent_contacts,
+    record_contact,
+    start_patrol,
+    taxonomy_labels,
+    team_members,
+    update_contact,
+)
+from .validation import Errors, validate_contact
+
+bp = Blueprint("capture", __name__)
+
+Page = str | WerkzeugResponse | tuple[str, int]
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _patrol_or_404(patrol_id: int) -> Patrol:
+    patrol = get_patrol(db.session, current_association().id, patrol_id)
+    if patrol is None:
+        abort(404)
+    return patrol
+
+
+def _require_open_membership(patrol: Patrol) -> None:
+    if not patrol.is_open:
+        flash(_("Cette tournée est terminée."), "error")
+        abort(redirect(url_for("capture.patrol", patrol_id=patrol.id)))
+    if not patrol.has_member(current_user):
+        abort(403)
+
+
+@bp.get("/patrols")
+@roles_required(*CAPTURE_ROLES)
+def home() -> Page:
+    association = current_association()
+    recent = db.session.scalars(
+        select(Patrol)
+        .where(Patrol.association_id == association.id)
+        .order_by(Patrol.started_at.desc())
+        .limit(8)
+    ).all()
+    return render_template(
+        "capture/home.html",
+        open_patrol=open_patrol_of(db.session, current_user),
+        recent=recent,
+    )
+
+
+@bp.route("/patrols/new", methods=["GET", "POST"])
+@roles_required(*CAPTURE_ROLES)
+def new_patrol() -> Page:
+    association = current_association()
+    existing = open_patrol_of(db.session, current_user)
+    if existing is not None:
+        flash(_("Vous êtes déjà dans une tournée en cours."), "info")
+        return redirect(url_for("capture.patrol", patrol_id=existing.id))
+    form = StartPatrolForm()
+    zones = active_zones(db.session)
+    members = [m for m in team_members(db.session, association.id) if m.id != current_user.id]
+    form.zone.choices = [(zone.id, zone.name) for zone in zones]
+    form.members.choices = [(member.id, member.display_name) for member in members]
+    if form.validate_on_submit():
+        zone = db.session.get(Zone, form.zone.data)
+        if zone is None or not zone.active:
+            abort(400)
+        patrol = start_patrol(
+            db.session, association, zone, current_user, form.members.data or [], now_utc()
+        )
+        flash(_("Tournée commencée. Bonne maraude !"), "success")
+        return redirect(url_for("capture.patrol", patrol_id=patrol.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("capture/new_patrol.html", form=form), status
+
+
+@bp.get("/patrols/<int:patrol_id>")
+@roles_required(*CAPTURE_ROLES)
+def patrol(patrol_id: int) -> Page:
+    patrol = _patrol_or_404(patrol_id)
+    contacts = recent_contacts(db.session, patrol)
+    return render_template(
+        "capture/patrol.html",
+        patrol=patrol,
+        count=patrol_contact_count(db.session, patrol),
+        contacts=contacts,
+        editable={contact.id for contact in contacts if can_edit(contact, current_user)},
+        labels=taxonomy_labels(db.session),
+        is_member=patrol.has_member(current_user),
+        csrf_form=CsrfOnlyForm(),
+    )
+
+
+def _form_choices() -> dict[str, Any]:
+    materials = db.session.scalars(
+        select(Material).where(Material.active.is_(True)).order_by(Material.position)
+    ).all()
+    return {
+        "zones": active_zones(db.session),
+        "needs": db.session.scalars(
+            select(Need).where(Need.active.is_(True)).order_by(Need.position)
+        ).all(),
+        "material_groups": [
+            (label, [m for m in materials if m.category == category])
+            for category, label in MATERIAL_CATEGORIES.items()
+        ],
+        "destinations": db.session.scalars(
+            select(ReferralDestination)
+            .where(ReferralDestination.active.is_(True))
+            .order_by(ReferralDestination.position)
+        ).all(),
+        "genders": GENDERS,
+        "age_bands": AGE_BANDS,
+        "housing": HOUSING,
+        "referral_slots": range(REFERRAL_SLOTS),
+    }
+
+
+def _render_contact_form(
+    patrol: Patrol,
+    values: Mapping[str, Any],
+    errors: Errors,
+    *,
+    contact: Contact | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "capture/contact_form.html",
+            patrol=patrol,
+            contact=contact,
+            values=values,
+            errors=errors,
+            code_was_given=bool(request.form.get("person_code", "").strip()),
+            **_form_choices(),
+        ),
+        status,
+    )
+
+
+def _validate_form(patrol: Patrol) -> tuple[Any, Errors, dict[str, Any]]:
+    payload = contact_payload_from_form(request.form, patrol.id)
+    options = load_capture_options(db.session, patrol.association_id)
+    draft, errors = validate_contact(payload, options, now_utc())
+    return draft, errors, payload
+
+
+@bp.route("/patrols/<int:patrol_id>/contacts/new", methods=["GET", "POST"])
+@roles_required(*CAPTURE_ROLES)
+def new_contact(patrol_id: int) -> Page:
+    patrol = _patrol_or_404(patrol_id)
+    _require_open_membership(patrol)
+    if request.method == "GET":
+        values = {
+            "id": str(uuid.uuid4()),  # the form carries its id: a double tap saves once
+            "occurred_at": to_paris(now_utc()).strftime(LOCAL_INPUT_FORMAT),
+            "zone": patrol.zone.code,
+        }
+        return _render_contact_form(patrol, values, {})
+
+    draft, errors, payload = _validate_form(patrol)
+    if draft is None:
+        return _render_contact_form(patrol, scrub_person_code(payload), errors, status=422)
+    result = record_contact(
+        db.session,
+        draft,
+        current_user,
+        current_association(),
+        get_settings(current_app).pseudonym_key,
+        now_utc(),
+    )
+    if result.outcome is Outcome.CONFLICT:
+        errors = {"id": [_("Ce contact a déjà été enregistré avec d'autres informations.")]}
+        return _render_contact_form(
+            patrol, scrub_person_code(payload), errors, contact=result.contact, status=409
+        )
+    if result.outcome is Outcome.CREATED:
+        flash(_("Contact enregistré."), "success")
+    else:
+        flash(_("Ce contact était déjà enregistré : rien n'a été ajouté."), "info")
+    return redirect(url_for("capture.patrol", patrol_id=patrol.id, saved=result.contact.id))
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@roles_required(*CAPTURE_ROLES)
+def edit_contact(contact_id: int) -> Page:
+    association = current_association()
+    contact = get_contact(db.session, association.id, contact_id)
+    if contact is None:
+        abort(404)
+    patrol = contact.patrol
+    if patrol is None or not can_edit(contact, current_user):
+        flash(_("Ce contact ne peut plus être modifié."), "error")
+        return redirect(url_for("capture.home"))
+    if request.method == "GET":
+        local_time = to_paris(contact.occurred_at).strftime(LOCAL_INPUT_FORMAT)
+        return _render_contact_form(
+            patrol, contact_payload_from_record(contact, local_time), {}, contact=contact
+        )
+
+    draft, errors, payload = _validate_form(patrol)
+    if draft is not None and draft.client_id != contact.client_id:
+        draft, errors = None, {"id": [_("Identifiant modifié : rechargez le formulaire.")]}
+    if draft is None:
+        return _render_contact_form(
+            patrol, scrub_person_code(payload), errors, contact=contact, status=422
+        )
+    update_contact(
+        db.session,
+        contact,
+        draft,
+        current_user,
+        association,
+        get_settings(current_app).pseudonym_key,
+        now_utc(),
+    )
+    flash(_("Contact modifié."), "success")
+    return redirect(url_for("capture.patrol", patrol_id=patrol.id))
+
+
+@bp.route("/patrols/<int:patrol_id>/end", methods=["GET", "POST"])
+@roles_required(*CAPTURE_ROLES)
+def end(patrol_id: int) -> Page:
+    patrol = _patrol_or_404(patrol_id)
+    _require_open_membership(patrol)
+    form = EndPatrolForm()
+    if form.validate_on_submit():
+        report = PatrolReport(
+            people_seen_not_met=form.people_seen_not_met.data or 0,
+            atmosphere=form.atmosphere.data or "",
+            used_material_collected=form.used_material_collected.data or 0,
+            site_observations=form.site_observations.data or "",
+        )
+        end_patrol(db.session, patrol, report, now_utc())
+        flash(_("Tournée terminée. Merci !"), "success")
+        return redirect(url_for("capture.home"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "capture/end_patrol.html",
+        form=form,
+        patrol=patrol,
+        count=patrol_contact_count(db.session, patrol),
+    ), status

@@ -1,0 +1,70 @@
+"""Follow-up by code: an association's history for one pseudonym, and referral outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Association, Contact, Referral, ReferralStatusChange, User
+from ..pseudonyms import MAX_CODE_LENGTH, MIN_CODE_LENGTH, normalise_code, pseudonymise
+from ..vocabulary import REFERRAL_TRANSITIONS
+
+HISTORY_LIMIT = 50
+
+
+class TransitionError(ValueError):
+    """A referral status change that the referral's current status does not allow."""
+
+
+def association_pseudonym(pseudonym_key: str, association: Association, code: str) -> str | None:
+    """The association's pseudonym for a typed code, or None when the code is unusable."""
+    normalised = normalise_code(code)
+    if not MIN_CODE_LENGTH <= len(normalised) <= MAX_CODE_LENGTH:
+        return None
+    return pseudonymise(pseudonym_key, association.slug, normalised).association
+
+
+def person_history(session: Session, association_id: int, pseudonym: str) -> Sequence[Contact]:
+    """This association's contacts with the person, newest first; never another's."""
+    return session.scalars(
+        select(Contact)
+        .where(
+            Contact.association_id == association_id,
+            Contact.pseudonym_association == pseudonym,
+        )
+        .options(
+            selectinload(Contact.needs),
+            selectinload(Contact.referrals).selectinload(Referral.history),
+            selectinload(Contact.zone),
+        )
+        .order_by(Contact.occurred_at.desc(), Contact.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+
+
+def get_referral(session: Session, association_id: int, referral_id: int) -> Referral | None:
+    return session.scalar(
+        select(Referral)
+        .join(Contact, Contact.id == Referral.contact_id)
+        .where(Referral.id == referral_id, Contact.association_id == association_id)
+    )
+
+
+def next_statuses(referral: Referral) -> tuple[str, ...]:
+    return REFERRAL_TRANSITIONS[referral.status]
+
+
+def change_referral_status(
+    session: Session, referral: Referral, status: str, user: User, now: datetime
+) -> None:
+    if status not in next_statuses(referral):
+        raise TransitionError(f"{referral.status} cannot become {status}")
+    referral.status = status
+    referral.status_changed_at = now
+    referral.history.append(
+        ReferralStatusChange(status=status, changed_at=now, changed_by_id=user.id)
+    )
+    session.flush()

@@ -1,0 +1,86 @@
+"""Find a person again by their code and follow their referrals."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .. import get_settings
+from ..auth.access import current_association, roles_required
+from ..clock import now_utc
+from ..extensions import db
+from ..capture.services import taxonomy_labels
+from ..vocabulary import CAPTURE_ROLES, REFERRAL_STATUSES
+from .forms import FindPersonForm, ReferralStatusForm
+from .services import (
+    TransitionError,
+    association_pseudonym,
+    change_referral_status,
+    get_referral,
+    next_statuses,
+    person_history,
+)
+
+bp = Blueprint("followup", __name__, url_prefix="/followup")
+
+# Only the association's pseudonym is kept in the (signed) session cookie, never the code.
+SESSION_KEY = "followup_pseudonym"
+
+Page = str | WerkzeugResponse | tuple[str, int]
+
+
+@bp.route("", methods=["GET", "POST"])
+@roles_required(*CAPTURE_ROLES)
+def find() -> Page:
+    form = FindPersonForm()
+    if form.validate_on_submit():
+        pseudonym = association_pseudonym(
+            get_settings(current_app).pseudonym_key, current_association(), form.person_code.data or ""
+        )
+        if pseudonym is not None:
+            session[SESSION_KEY] = pseudonym
+            return redirect(url_for("followup.person"))
+        form.person_code.errors = [_("Code trop court ou trop long (3 à 32 lettres ou chiffres).")]
+    status = 422 if form.is_submitted() else 200
+    return render_template("followup/find.html", form=form), status
+
+
+@bp.get("/person")
+@roles_required(*CAPTURE_ROLES)
+def person() -> Page:
+    pseudonym = session.get(SESSION_KEY)
+    if not isinstance(pseudonym, str):
+        return redirect(url_for("followup.find"))
+    contacts = person_history(db.session, current_association().id, pseudonym)
+    return render_template(
+        "followup/person.html",
+        contacts=contacts,
+        next_statuses=next_statuses,
+        statuses=REFERRAL_STATUSES,
+        labels=taxonomy_labels(db.session),
+        status_form=ReferralStatusForm(),
+    )
+
+
+@bp.post("/referrals/<int:referral_id>/status")
+@roles_required(*CAPTURE_ROLES)
+def referral_status(referral_id: int) -> Page:
+    referral = get_referral(db.session, current_association().id, referral_id)
+    if referral is None:
+        abort(404)
+    form = ReferralStatusForm()
+    if not form.validate_on_submit():
+        flash(_("Statut inconnu."), "error")
+        return redirect(url_for("followup.person"))
+    try:
+        change_referral_status(db.session, referral, form.status.data or "", current_user, now_utc())
+    except TransitionError:
+        flash(_("Ce changement de statut n'est pas possible."), "error")
+        return redirect(url_for("followup.person"))
+    flash(
+        _("Orientation mise à jour : %(status)s.", status=REFERRAL_STATUSES[referral.status]),
+        "success",
+    )
+    return redirect(url_for("followup.person"))

@@ -1,0 +1,351 @@
+"""Typed SQLAlchemy 2.0 models. Constraints live in the database too.
+
+Times are stored as naive UTC (see `UTCDateTime`) so that SQLite and
+PostgreSQL behave the same; the app always handles aware datetimes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import Base
+from .vocabulary import (
+    AGE_BANDS,
+    ASSOCIATION_ROLES,
+    ATMOSPHERES,
+    GENDERS,
+    HOUSING,
+    MATERIAL_CATEGORIES,
+    MAX_MATERIAL_QUANTITY,
+    REFERRAL_STATUSES,
+    ROLES,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous: pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def one_of(column: str, values: Any, name: str) -> CheckConstraint:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name)
+
+
+class Association(Base):
+    __tablename__ = "associations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The slug keys the association's pseudonyms: it never changes once created.
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("slug <> ''", name="slug_not_empty"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="RESTRICT"), index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    association: Mapped[Association | None] = relationship()
+
+    __table_args__ = (
+        one_of("role", ROLES, "role_known"),
+        CheckConstraint(
+            "(role IN ({0}) AND association_id IS NOT NULL)"
+            " OR (role NOT IN ({0}) AND association_id IS NULL)".format(
+                ", ".join(f"'{role}'" for role in ASSOCIATION_ROLES)
+            ),
+            name="association_matches_role",
+        ),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    # Flask-Login protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    departement: Mapped[str] = mapped_column(String(3))
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TaxonomyMixin:
+    """A stable code with editable labels; retired entries stay for history."""
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label_fr: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale.startswith("en") else self.label_fr
+
+
+class Need(TaxonomyMixin, Base):
+    __tablename__ = "needs"
+
+
+class Material(TaxonomyMixin, Base):
+    __tablename__ = "materials"
+
+    category: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (one_of("category", MATERIAL_CATEGORIES, "category_known"),)
+
+
+class ReferralDestination(TaxonomyMixin, Base):
+    __tablename__ = "referral_destinations"
+
+
+class PatrolMember(Base):
+    __tablename__ = "patrol_members"
+
+    patrol_id: Mapped[int] = mapped_column(
+        ForeignKey("patrols.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship()
+
+
+class Patrol(Base):
+    __tablename__ = "patrols"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="RESTRICT"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"))
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # End-of-patrol report: about the site, never about a person.
+    people_seen_not_met: Mapped[int | None] = mapped_column(SmallInteger)
+    atmosphere: Mapped[str | None] = mapped_column(String(16))
+    used_material_collected: Mapped[int | None] = mapped_column(Integer)
+    site_observations: Mapped[str | None] = mapped_column(Text)
+
+    zone: Mapped[Zone] = relationship()
+    members: Mapped[list[PatrolMember]] = relationship(
+        cascade="all, delete-orphan", order_by=PatrolMember.user_id
+    )
+
+    __table_args__ = (
+        one_of("atmosphere", ATMOSPHERES, "atmosphere_known"),
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        CheckConstraint(
+            "people_seen_not_met IS NULL OR people_seen_not_met BETWEEN 0 AND 999",
+            name="people_seen_not_met_range",
+        ),
+        CheckConstraint(
+            "used_material_collected IS NULL OR used_material_collected BETWEEN 0 AND 99999",
+            name="used_material_collected_range",
+        ),
+        CheckConstraint(
+            "site_observations IS NULL OR length(site_observations) <= 1000",
+            name="site_observations_length",
+        ),
+        Index("ix_patrols_association_started", "association_id", "started_at"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    def has_member(self, user: User) -> bool:
+        return any(member.user_id == user.id for member in self.members)
+
+
+class ContactNeed(Base):
+    __tablename__ = "contact_needs"
+
+    contact_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    need_code: Mapped[str] = mapped_column(
+        ForeignKey("needs.code", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class ContactMaterial(Base):
+    __tablename__ = "contact_materials"
+
+    contact_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    material_code: Mapped[str] = mapped_column(
+        ForeignKey("materials.code", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    quantity: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        CheckConstraint(f"quantity BETWEEN 0 AND {MAX_MATERIAL_QUANTITY}", name="quantity_range"),
+    )
+
+
+class ReferralStatusChange(Base):
+    __tablename__ = "referral_status_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(24))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (one_of("status", REFERRAL_STATUSES, "status_known"),)
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    destination_code: Mapped[str] = mapped_column(
+        ForeignKey("referral_destinations.code", ondelete="RESTRICT"), index=True
+    )
+    accompanied: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(24), default="proposed")
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    history: Mapped[list[ReferralStatusChange]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by=(ReferralStatusChange.changed_at, ReferralStatusChange.id),
+    )
+    destination: Mapped[ReferralDestination] = relationship()
+
+    __table_args__ = (one_of("status", REFERRAL_STATUSES, "status_known"),)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Made by the phone; unique within the association only, so that another
+    # association sending the same id learns nothing about this one.
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="RESTRICT"))
+    patrol_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrols.id", ondelete="SET NULL"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Derived from occurred_at in Europe/Paris time, for the weekly roll-ups.
+    iso_week: Mapped[str] = mapped_column(String(8))
+    night: Mapped[bool] = mapped_column(Boolean)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"))
+    pseudonym_association: Mapped[str | None] = mapped_column(String(64))
+    pseudonym_region: Mapped[str | None] = mapped_column(String(64))
+    gender: Mapped[str] = mapped_column(String(16), default="unknown")
+    age_band: Mapped[str] = mapped_column(String(16), default="unknown")
+    housing: Mapped[str] = mapped_column(String(24), default="unknown")
+    first_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    # SHA-256 of the canonical validated body (pseudonymised): same id + same body is a replay.
+    body_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    zone: Mapped[Zone] = relationship()
+    patrol: Mapped[Patrol | None] = relationship()
+    needs: Mapped[list[ContactNeed]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=ContactNeed.need_code
+    )
+    materials: Mapped[list[ContactMaterial]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=ContactMaterial.material_code
+    )
+    referrals: Mapped[list[Referral]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=Referral.id
+    )
+
+    __table_args__ = (
+        UniqueConstraint("association_id", "client_id", name="uq_contacts_association_client"),
+        one_of("gender", GENDERS, "gender_known"),
+        one_of("age_band", AGE_BANDS, "age_band_known"),
+        one_of("housing", HOUSING, "housing_known"),
+        CheckConstraint("length(iso_week) = 8", name="iso_week_format"),
+        Index("ix_contacts_association_occurred", "association_id", "occurred_at"),
+        Index("ix_contacts_association_week_zone", "association_id", "iso_week", "zone_id"),
+        Index("ix_contacts_week_zone", "iso_week", "zone_id"),
+        Index("ix_contacts_association_pseudonym", "association_id", "pseudonym_association"),
+    )

@@ -1,0 +1,49 @@
+"""Keyed pseudonyms of a person's code. The code itself is never kept.
+
+"Éli 1990" and "eli-1990" are the same person: the code is case-folded,
+stripped of accents, and only its letters and digits are kept. Then it is
+HMAC-SHA-256'd with a key derived from PSEUDONYM_KEY: one key per association
+(the association can find the person again) and one for the whole region
+(counts distinct people across associations; never shown or exported).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import dataclass
+
+MIN_CODE_LENGTH = 3
+MAX_CODE_LENGTH = 32
+
+
+def normalise_code(raw: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", raw.casefold())
+    without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in without_accents if ch.isascii() and ch.isalnum())
+
+
+def _derive_key(master_key: str, purpose: str) -> bytes:
+    return hmac.new(master_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def _pseudonym(key: bytes, normalised_code: str) -> str:
+    return hmac.new(key, normalised_code.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Pseudonyms:
+    association: str
+    region: str
+
+
+def pseudonymise(master_key: str, association_slug: str, normalised_code: str) -> Pseudonyms:
+    if not normalised_code:
+        raise ValueError("an empty code has no pseudonym")
+    return Pseudonyms(
+        association=_pseudonym(
+            _derive_key(master_key, f"association:{association_slug}"), normalised_code
+        ),
+        region=_pseudonym(_derive_key(master_key, "region"), normalised_code),
+    )
