@@ -48,6 +48,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=settings.session_idle_minutes),
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked in enforce_access, after the role check
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     }

@@ -19,7 +19,8 @@ MAX_CODE_LENGTH = 32
 
 
 def normalise_code(raw: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", raw.casefold())
+    # Compatibility-decompose on both sides of case-folding: each can undo the other.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", raw).casefold())
     without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return "".join(ch for ch in without_accents if ch.isascii() and ch.isalnum())
 

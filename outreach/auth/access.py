@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..extensions import db
+from ..extensions import csrf, db
 from ..models import Association, User
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "static"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -29,15 +30,19 @@ def roles_required(*roles: str) -> Callable[[View], View]:
 
 
 def enforce_access() -> WerkzeugResponse | None:
+    """Who first (anonymous: log in; wrong role: 403), then CSRF on every state change."""
     endpoint = request.endpoint
-    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+    if endpoint is None:
         return None  # unknown URL: the 404 handler answers
-    if not current_user.is_authenticated:
-        return unauthorized()
-    view = current_app.view_functions[endpoint]
-    allowed: frozenset[str] = getattr(view, "allowed_roles", frozenset())
-    if current_user.role not in allowed:
-        abort(403)
+    if endpoint not in PUBLIC_ENDPOINTS:
+        if not current_user.is_authenticated:
+            return unauthorized()
+        view = current_app.view_functions[endpoint]
+        allowed: frozenset[str] = getattr(view, "allowed_roles", frozenset())
+        if current_user.role not in allowed:
+            abort(403)
+    if request.method not in SAFE_METHODS:
+        csrf.protect()
     return None
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import IntegerField, RadioField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -41,7 +42,7 @@ class EndPatrolForm(FlaskForm):
     )
     atmosphere = RadioField(
         _l("Ambiance sur le site"),
-        choices=list(ATMOSPHERES.items()),
+        choices=[SelectChoice(code, label) for code, label in ATMOSPHERES.items()],
         validators=[InputRequired(_l("Choisissez l'ambiance."))],
     )
     used_material_collected = IntegerField(

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
 
 from .. import get_settings
 from ..auth.access import current_association, roles_required
@@ -96,8 +97,8 @@ def new_patrol() -> Page:
     form = StartPatrolForm()
     zones = active_zones(db.session)
     members = [m for m in team_members(db.session, association.id) if m.id != current_user.id]
-    form.zone.choices = [(zone.id, zone.name) for zone in zones]
-    form.members.choices = [(member.id, member.display_name) for member in members]
+    form.zone.choices = [SelectChoice(zone.id, zone.name) for zone in zones]
+    form.members.choices = [SelectChoice(member.id, member.display_name) for member in members]
     if form.validate_on_submit():
         zone = db.session.get(Zone, form.zone.data)
         if zone is None or not zone.active:

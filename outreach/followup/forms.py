@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..vocabulary import REFERRAL_STATUSES
@@ -18,6 +19,6 @@ class FindPersonForm(FlaskForm):
 class ReferralStatusForm(FlaskForm):
     status = SelectField(
         _l("Nouveau statut"),
-        choices=list(REFERRAL_STATUSES.items()),
+        choices=[SelectChoice(code, label) for code, label in REFERRAL_STATUSES.items()],
         validators=[DataRequired(_l("Choisissez un statut."))],
     )

@@ -1,0 +1,99 @@
+"""Deny by default, CSRF everywhere, and who may do what, by walking the URL map."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from outreach.auth.access import PUBLIC_ENDPOINTS
+
+from .conftest import AuthActions, World
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+# Who may reach each endpoint (GET, or POST for POST-only endpoints). Checked both ways.
+ROLE_MATRIX: dict[str, set[str]] = {
+    "auth.index": {"worker", "supervisor", "funder", "admin"},
+    "auth.logout": {"worker", "supervisor", "funder", "admin"},
+    "capture.home": {"worker", "supervisor"},
+    "capture.new_patrol": {"worker", "supervisor"},
+    "capture.patrol": {"worker", "supervisor"},
+    "capture.new_contact": {"worker", "supervisor"},
+    "capture.edit_contact": {"worker", "supervisor"},
+    "capture.end": {"worker", "supervisor"},
+    "followup.find": {"worker", "supervisor"},
+    "followup.person": {"worker", "supervisor"},
+    "followup.referral_status": {"worker", "supervisor"},
+    "team.home": {"supervisor"},
+    "funders.summary": {"funder", "admin"},
+    "admin.home": {"admin"},
+}
+
+
+def concrete_url(rule: str) -> str:
+    return re.sub(r"<(?:int:)?[a-z_]+>", "1", rule)
+
+
+def rules(app: Flask) -> list[tuple[str, str, set[str]]]:
+    return [
+        (rule.endpoint, concrete_url(rule.rule), set(rule.methods or ()) - {"HEAD", "OPTIONS"})
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    ]
+
+
+def test_every_endpoint_is_in_the_matrix_or_public(app: Flask) -> None:
+    endpoints = {endpoint for endpoint, _, _ in rules(app)}
+    assert endpoints - PUBLIC_ENDPOINTS == set(ROLE_MATRIX), "declare who may use a new endpoint"
+
+
+def test_anonymous_users_reach_only_public_endpoints(app: Flask, client: FlaskClient) -> None:
+    for endpoint, url, methods in rules(app):
+        if endpoint in PUBLIC_ENDPOINTS:
+            continue
+        for method in methods:
+            response = client.open(url, method=method)
+            assert response.status_code in (302, 401), (endpoint, method, response.status_code)
+            if response.status_code == 302:
+                assert response.location.startswith("/login"), (endpoint, response.location)
+
+
+def test_every_state_changing_route_refuses_a_request_without_csrf(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login_as(world, "worker")
+    checked = 0
+    for endpoint, url, methods in rules(app):
+        for method in methods & STATE_CHANGING:
+            response = client.open(url, method=method, data={"anything": "1"})
+            assert response.status_code == 400, (endpoint, method, response.status_code)
+            assert "Le formulaire a expiré" in response.get_data(as_text=True)
+            checked += 1
+    assert checked >= 6
+
+
+def test_login_itself_requires_csrf(client: FlaskClient, world: World) -> None:
+    response = client.post("/login", data={"email": world.users["worker"].email, "password": "x"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("role", ["worker", "supervisor", "funder", "admin"])
+def test_role_matrix(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World, role: str
+) -> None:
+    auth.login_as(world, role)
+    token = auth.page_token()
+    for endpoint, url, methods in rules(app):
+        if endpoint in PUBLIC_ENDPOINTS or endpoint == "auth.logout":
+            continue
+        method = "GET" if "GET" in methods else "POST"
+        response = client.open(url, method=method, data={"csrf_token": token})
+        allowed = role in ROLE_MATRIX[endpoint]
+        if allowed:
+            # Allowed: the page answers, redirects, or the (fake) id 1 is not found.
+            assert response.status_code in (200, 302, 404), (role, endpoint, response.status_code)
+        else:
+            assert response.status_code == 403, (role, endpoint, response.status_code)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from config import DEV_PSEUDONYM_KEY, DEV_SECRET_KEY, ConfigError, Settings
+
+GOOD = {
+    "OUTREACH_ENV": "production",
+    "DATABASE_URL": "postgresql+psycopg://outreach@db/outreach",
+    "SECRET_KEY": "s" * 40,
+    "PSEUDONYM_KEY": "p" * 40,
+}
+
+
+def test_development_starts_with_nothing_set() -> None:
+    settings = Settings.from_env({})
+    assert settings.env == "development"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.database_url.endswith("instance/outreach.sqlite3")
+    assert settings.secret_key == DEV_SECRET_KEY
+
+
+def test_production_with_real_secrets_starts() -> None:
+    settings = Settings.from_env(GOOD)
+    assert settings.is_production
+    assert settings.secret_key == "s" * 40
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"PSEUDONYM_KEY": ""}, "PSEUDONYM_KEY"),
+        ({"PSEUDONYM_KEY": DEV_PSEUDONYM_KEY}, "PSEUDONYM_KEY"),
+        ({"DATABASE_URL": ""}, "PostgreSQL"),
+        ({"PSEUDONYM_KEY": "s" * 40}, "differ"),
+    ],
+)
+def test_production_refuses_missing_or_development_secrets(
+    override: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**GOOD, **override})
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match="OUTREACH_ENV"):
+        Settings.from_env({"OUTREACH_ENV": "staging"})
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(AttributeError):
+        settings.secret_key = "changed"  # type: ignore[misc]
