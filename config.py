@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 # Development-only secrets: recognisable so that production can refuse them.
-DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
+DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105 (refused in production)
 DEV_PSEUDONYM_KEY = "dev-insecure-pseudonym-key-do-not-use-in-production"
 MIN_SECRET_LENGTH = 32
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'outreach.sqlite3'}"

@@ -25,7 +25,9 @@ outreach_cli = AppGroup("outreach", help="Field outreach administration commands
 def seed_demo_command(contacts: int, password: str) -> None:
     """Create the demo associations, zones, users and synthetic contacts (safe to re-run)."""
     try:
-        report = seed_demo(db.session, get_settings(current_app), contacts=contacts, password=password)
+        report = seed_demo(
+            db.session, get_settings(current_app), contacts=contacts, password=password
+        )
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error

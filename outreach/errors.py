@@ -26,7 +26,9 @@ def _messages() -> dict[int, str]:
 def _respond(status: int, message: str, incident: str | None = None) -> tuple[str | Response, int]:
     if request.path.startswith("/api/"):
         return jsonify(error=status, message=message, incident=incident), status
-    return render_template("errors/error.html", status=status, message=message, incident=incident), status
+    return render_template(
+        "errors/error.html", status=status, message=message, incident=incident
+    ), status
 
 
 def register_error_handlers(app: Flask) -> None:

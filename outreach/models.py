@@ -307,9 +307,7 @@ class Contact(Base):
     patrol_id: Mapped[int | None] = mapped_column(
         ForeignKey("patrols.id", ondelete="SET NULL"), index=True
     )
-    author_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Derived from occurred_at in Europe/Paris time, for the weekly roll-ups.
     iso_week: Mapped[str] = mapped_column(String(8))

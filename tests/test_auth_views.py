@@ -37,7 +37,7 @@ def test_email_is_case_insensitive(client: FlaskClient, auth: AuthActions, world
     assert response.status_code == 302
 
 
-def test_deactivated_account_cannot_log_in(auth: AuthActions, world: World, app) -> None:  # noqa: ANN001
+def test_deactivated_account_cannot_log_in(auth: AuthActions, world: World, app) -> None:
     from outreach.extensions import db
     from outreach.models import User
 

@@ -225,13 +225,12 @@ def test_database_refuses_what_validation_would(ctx: World, settings: Settings) 
         "UPDATE contact_materials SET quantity = -1",
         "UPDATE referrals SET status = 'lost'",
         "UPDATE contacts SET zone_id = 999999",
-        f"INSERT INTO contact_needs (contact_id, need_code) VALUES ({contact_id}, 'unicorn')",
+        f"INSERT INTO contact_needs (contact_id, need_code) VALUES ({contact_id}, 'unicorn')",  # noqa: S608
         "UPDATE users SET role = 'god'",
         "UPDATE users SET association_id = NULL WHERE role = 'worker'",
     ):
-        with pytest.raises(IntegrityError):
-            with db.session.begin_nested():
-                db.session.execute(text(statement))
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.execute(text(statement))
     db.session.rollback()
 
 

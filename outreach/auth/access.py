@@ -51,7 +51,9 @@ def unauthorized() -> WerkzeugResponse:
         response = jsonify(error="unauthenticated", message=_("Connectez-vous à nouveau."))
         response.status_code = 401
         return response
-    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    return redirect(
+        url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    )
 
 
 def load_user(user_id: str) -> User | None:

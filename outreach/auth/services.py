@@ -77,7 +77,8 @@ def create_user(
         raise AccountError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if (role in ASSOCIATION_ROLES) != (association is not None):
         raise AccountError(
-            f"a {role} needs an association" if role in ASSOCIATION_ROLES
+            f"a {role} needs an association"
+            if role in ASSOCIATION_ROLES
             else f"a {role} belongs to no association"
         )
     check_password_policy(password)

@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -41,7 +50,9 @@ def login() -> str | WerkzeugResponse | tuple[str, int]:
             session.clear()  # a fresh session at login
             login_user(user)
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[user.role]))
+            return redirect(
+                _safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[user.role])
+            )
         flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.is_submitted() else 200

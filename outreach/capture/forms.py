@@ -27,7 +27,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class StartPatrolForm(FlaskForm):
-    zone = RadioField(_l("Zone"), coerce=int, validators=[InputRequired(_l("Choisissez une zone."))])
+    zone = RadioField(
+        _l("Zone"), coerce=int, validators=[InputRequired(_l("Choisissez une zone."))]
+    )
     members = MultiCheckboxField(_l("Équipe"), coerce=int, validators=[Optional()])
 
 

@@ -110,7 +110,9 @@ def _zone_id(session: Session, zone_code: str) -> int:
     return session.scalars(select(Zone.id).where(Zone.code == zone_code)).one()
 
 
-def _apply(contact: Contact, draft: ContactDraft, author: User, zone_id: int, now: datetime) -> None:
+def _apply(
+    contact: Contact, draft: ContactDraft, author: User, zone_id: int, now: datetime
+) -> None:
     contact.occurred_at = draft.occurred_at
     contact.iso_week = iso_week_of(draft.occurred_at)
     contact.night = is_night(draft.occurred_at)
@@ -134,7 +136,9 @@ def _apply(contact: Contact, draft: ContactDraft, author: User, zone_id: int, no
                 status=item.status,
                 status_changed_at=now,
                 history=[
-                    ReferralStatusChange(status=item.status, changed_at=now, changed_by_id=author.id)
+                    ReferralStatusChange(
+                        status=item.status, changed_at=now, changed_by_id=author.id
+                    )
                 ],
             )
         referral.accompanied = item.accompanied
@@ -195,9 +199,7 @@ def record_contact(
 
 def can_edit(contact: Contact, user: User) -> bool:
     """A contact stays editable by its author until its patrol ends."""
-    return (
-        contact.author_id == user.id and contact.patrol is not None and contact.patrol.is_open
-    )
+    return contact.author_id == user.id and contact.patrol is not None and contact.patrol.is_open
 
 
 def update_contact(

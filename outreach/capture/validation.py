@@ -199,9 +199,7 @@ def _parse_materials(
         elif isinstance(quantity, bool) or not isinstance(quantity, int):
             errors.add(key, _l("Nombre entier attendu."))
         elif not 0 <= quantity <= MAX_MATERIAL_QUANTITY:
-            errors.add(
-                key, _l("Entre 0 et %(max)s.", max=MAX_MATERIAL_QUANTITY)
-            )
+            errors.add(key, _l("Entre 0 et %(max)s.", max=MAX_MATERIAL_QUANTITY))
         elif quantity:
             quantities.append((code, quantity))
     return tuple(sorted(quantities))

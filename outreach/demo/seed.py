@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 
+from ..auth.services import check_password_policy, create_user
 from ..capture.services import build_contact
 from ..capture.validation import ContactDraft, ReferralDraft
 from ..clock import PARIS, now_utc, to_minute
@@ -35,7 +36,6 @@ from ..models import (
     Zone,
 )
 from ..pseudonyms import normalise_code
-from ..auth.services import create_user
 
 DEFAULT_CONTACTS = 3000
 DEFAULT_PASSWORD = "maraude-demo-2026"  # noqa: S105 (demo accounts, printed by make run)
@@ -78,25 +78,87 @@ ACCOUNTS = (
 
 # Realistic shares for the scene (weights, not facts).
 GENDER_WEIGHTS = {"male": 70, "female": 22, "other": 2, "unknown": 6}
-AGE_WEIGHTS = {"under_18": 1, "18_24": 6, "25_34": 24, "35_44": 34, "45_54": 22, "55_plus": 8,
-               "unknown": 5}
-HOUSING_WEIGHTS = {"street": 55, "squat": 12, "emergency_shelter": 14, "hotel": 9, "housed": 4,
-                   "unknown": 6}
-NEED_WEIGHTS = {"rdr_material": 40, "food": 25, "hygiene": 12, "shelter": 18, "rest": 10,
-                "somatic_care": 9, "mental_health": 5, "addiction_treatment": 6, "screening": 3,
-                "rights": 6, "income": 2, "legal": 2, "other": 2}
-MATERIAL_RANGES = {"kit_base": (1, 3), "pipe": (1, 2), "mouthpiece": (1, 4), "filter": (2, 6),
-                   "push_stick": (1, 2), "healing_cream": (1, 1), "injection_kit": (1, 2),
-                   "syringe": (2, 10), "sterile_water": (2, 6), "stericup": (1, 4),
-                   "swab": (2, 6), "naloxone": (1, 1), "condom": (2, 5), "hygiene_kit": (1, 1),
-                   "food_item": (1, 2)}
-MATERIAL_WEIGHTS = {"kit_base": 40, "filter": 30, "mouthpiece": 25, "healing_cream": 12,
-                    "pipe": 10, "push_stick": 8, "food_item": 18, "condom": 6, "hygiene_kit": 5,
-                    "injection_kit": 4, "syringe": 3, "sterile_water": 3, "stericup": 3,
-                    "swab": 3, "naloxone": 1}
-DESTINATION_WEIGHTS = {"caarud": 20, "shelter_115": 18, "hsa": 8, "rest_area": 14, "csapa": 8,
-                       "hotel_program": 5, "hospital_ed": 4, "pass": 6, "psychiatry": 3,
-                       "social_services": 7, "medical_beds": 2, "residential_care": 1, "other": 2}
+AGE_WEIGHTS = {
+    "under_18": 1,
+    "18_24": 6,
+    "25_34": 24,
+    "35_44": 34,
+    "45_54": 22,
+    "55_plus": 8,
+    "unknown": 5,
+}
+HOUSING_WEIGHTS = {
+    "street": 55,
+    "squat": 12,
+    "emergency_shelter": 14,
+    "hotel": 9,
+    "housed": 4,
+    "unknown": 6,
+}
+NEED_WEIGHTS = {
+    "rdr_material": 40,
+    "food": 25,
+    "hygiene": 12,
+    "shelter": 18,
+    "rest": 10,
+    "somatic_care": 9,
+    "mental_health": 5,
+    "addiction_treatment": 6,
+    "screening": 3,
+    "rights": 6,
+    "income": 2,
+    "legal": 2,
+    "other": 2,
+}
+MATERIAL_RANGES = {
+    "kit_base": (1, 3),
+    "pipe": (1, 2),
+    "mouthpiece": (1, 4),
+    "filter": (2, 6),
+    "push_stick": (1, 2),
+    "healing_cream": (1, 1),
+    "injection_kit": (1, 2),
+    "syringe": (2, 10),
+    "sterile_water": (2, 6),
+    "stericup": (1, 4),
+    "swab": (2, 6),
+    "naloxone": (1, 1),
+    "condom": (2, 5),
+    "hygiene_kit": (1, 1),
+    "food_item": (1, 2),
+}
+MATERIAL_WEIGHTS = {
+    "kit_base": 40,
+    "filter": 30,
+    "mouthpiece": 25,
+    "healing_cream": 12,
+    "pipe": 10,
+    "push_stick": 8,
+    "food_item": 18,
+    "condom": 6,
+    "hygiene_kit": 5,
+    "injection_kit": 4,
+    "syringe": 3,
+    "sterile_water": 3,
+    "stericup": 3,
+    "swab": 3,
+    "naloxone": 1,
+}
+DESTINATION_WEIGHTS = {
+    "caarud": 20,
+    "shelter_115": 18,
+    "hsa": 8,
+    "rest_area": 14,
+    "csapa": 8,
+    "hotel_program": 5,
+    "hospital_ed": 4,
+    "pass": 6,
+    "psychiatry": 3,
+    "social_services": 7,
+    "medical_beds": 2,
+    "residential_care": 1,
+    "other": 2,
+}
 ATMOSPHERE_WEIGHTS = {"calm": 60, "tense": 32, "violent": 8}
 SITE_OBSERVATIONS = (
     "Site calme, peu de passage.",
@@ -178,14 +240,19 @@ class _Generator:
         while True:
             day = (self.now - timedelta(days=self.rng.randint(0, WEEKS * 7 - 1))).astimezone(PARIS)
             hour = int(_pick(self.rng, {str(h): w for h, w in START_HOURS.items()}))
-            start = day.replace(hour=hour, minute=self.rng.choice((0, 15, 30)), second=0,
-                                microsecond=0)
+            start = day.replace(
+                hour=hour, minute=self.rng.choice((0, 15, 30)), second=0, microsecond=0
+            )
             end = start + timedelta(minutes=self.rng.randint(120, 240))
             if end < self.now:
                 return start, end
 
     def contacts_for(
-        self, association: Association, zones: list[Zone], members: list[User], count: int,
+        self,
+        association: Association,
+        zones: list[Zone],
+        members: list[User],
+        count: int,
         codes: list[str],
     ) -> tuple[int, int]:
         code_weights = [1 / (rank + 1) ** 1.1 for rank in range(len(codes))]
@@ -196,8 +263,11 @@ class _Generator:
             zone = self.rng.choice(zones[:6] if self.rng.random() < 0.8 else zones)
             team = self.rng.sample(members, k=min(len(members), self.rng.randint(2, 3)))
             patrol = Patrol(
-                association_id=association.id, zone_id=zone.id, started_by_id=team[0].id,
-                started_at=start, ended_at=end,
+                association_id=association.id,
+                zone_id=zone.id,
+                started_by_id=team[0].id,
+                started_at=start,
+                ended_at=end,
                 people_seen_not_met=self.rng.randint(0, 15),
                 atmosphere=_pick(self.rng, ATMOSPHERE_WEIGHTS),
                 used_material_collected=self.rng.randint(0, 40),
@@ -208,19 +278,30 @@ class _Generator:
             self.session.flush()
             patrols += 1
             for _ in range(min(count - made, self.rng.randint(6, 22))):
-                code = self.rng.choices(codes, weights=code_weights)[0] \
-                    if self.rng.random() < 0.65 else None
+                code = (
+                    self.rng.choices(codes, weights=code_weights)[0]
+                    if self.rng.random() < 0.65
+                    else None
+                )
                 first = code is not None and normalise_code(code) not in seen
                 if code is not None:
                     seen.add(normalise_code(code))
-                self.session.add(self.contact(association, patrol, zone, team, start, end, code,
-                                              first))
+                self.session.add(
+                    self.contact(association, patrol, zone, team, start, end, code, first)
+                )
                 made += 1
         return made, patrols
 
     def contact(
-        self, association: Association, patrol: Patrol, zone: Zone, team: list[User],
-        start: datetime, end: datetime, code: str | None, first: bool,
+        self,
+        association: Association,
+        patrol: Patrol,
+        zone: Zone,
+        team: list[User],
+        start: datetime,
+        end: datetime,
+        code: str | None,
+        first: bool,
     ) -> Contact:
         rng = self.rng
         occurred_at = to_minute(start + (end - start) * rng.random())
@@ -233,7 +314,9 @@ class _Generator:
                 materials[code_] = rng.randint(low, high)
         referrals = []
         if rng.random() < 0.25:
-            for destination in {_pick(rng, DESTINATION_WEIGHTS) for _ in range(rng.choice((1, 1, 2)))}:
+            for destination in {
+                _pick(rng, DESTINATION_WEIGHTS) for _ in range(rng.choice((1, 1, 2)))
+            }:
                 referrals.append(ReferralDraft(destination, rng.random() < 0.3, "proposed"))
         draft = ContactDraft(
             client_id=uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -250,8 +333,9 @@ class _Generator:
             normalised_code=normalise_code(code) if code else None,
         )
         author = rng.choice(team)
-        contact = build_contact(draft, author, association, zone.id, self.settings.pseudonym_key,
-                                occurred_at)
+        contact = build_contact(
+            draft, author, association, zone.id, self.settings.pseudonym_key, occurred_at
+        )
         for referral in contact.referrals:
             self.progress(referral, occurred_at, author)
         return contact
@@ -289,6 +373,7 @@ def seed_demo(
     session: Session, settings: Settings, *, contacts: int, password: str, seed: int = 2026
 ) -> list[str]:
     """Create what is missing; returns lines to print."""
+    check_password_policy(password)  # even when every account exists already
     associations, zones = _ensure_reference_data(session)
     created = _ensure_accounts(session, settings, associations, password)
     report = [f"accounts created: {len(created)} ({', '.join(created) or 'none new'})"]

@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import get_settings
 from ..auth.access import current_association, roles_required
+from ..capture.services import taxonomy_labels
 from ..clock import now_utc
 from ..extensions import db
-from ..capture.services import taxonomy_labels
 from ..vocabulary import CAPTURE_ROLES, REFERRAL_STATUSES
 from .forms import FindPersonForm, ReferralStatusForm
 from .services import (
@@ -37,7 +37,9 @@ def find() -> Page:
     form = FindPersonForm()
     if form.validate_on_submit():
         pseudonym = association_pseudonym(
-            get_settings(current_app).pseudonym_key, current_association(), form.person_code.data or ""
+            get_settings(current_app).pseudonym_key,
+            current_association(),
+            form.person_code.data or "",
         )
         if pseudonym is not None:
             session[SESSION_KEY] = pseudonym
@@ -75,7 +77,9 @@ def referral_status(referral_id: int) -> Page:
         flash(_("Statut inconnu."), "error")
         return redirect(url_for("followup.person"))
     try:
-        change_referral_status(db.session, referral, form.status.data or "", current_user, now_utc())
+        change_referral_status(
+            db.session, referral, form.status.data or "", current_user, now_utc()
+        )
     except TransitionError:
         flash(_("Ce changement de statut n'est pas possible."), "error")
         return redirect(url_for("followup.person"))
