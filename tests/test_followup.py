@@ -16,7 +16,7 @@ from outreach.followup.services import (
     change_referral_status,
     person_history,
 )
-from outreach.models import Association, Contact, Referral, User
+from outreach.models import Association, AuditEntry, Contact, Referral, User
 
 from .conftest import AuthActions, World, text_of
 from .test_capture_views import open_form, start, typical
@@ -63,6 +63,12 @@ def test_find_a_person_by_any_spelling_of_their_code_and_follow_a_referral(
         assert referral is not None and referral.status == "attended"
         assert [h.status for h in referral.history] == ["proposed", "accepted", "attended"]
         assert all(h.changed_by_id == world.id_of("worker") for h in referral.history)
+        logged = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(e.action, e.details["status"]) for e in logged] == [
+            ("referral.status_changed", "accepted"),
+            ("referral.status_changed", "attended"),
+        ]
+        assert all(e.association_id == world.demo.id for e in logged)
 
 
 def test_impossible_transition_is_refused_and_changes_nothing(

@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import get_settings
+from ..audit import audit
 from ..auth.access import current_association, roles_required
 from ..capture.services import taxonomy_labels
 from ..clock import now_utc
@@ -83,6 +84,14 @@ def referral_status(referral_id: int) -> Page:
     except TransitionError:
         flash(_("Ce changement de statut n'est pas possible."), "error")
         return redirect(url_for("followup.person"))
+    audit(
+        db.session,
+        "referral.status_changed",
+        actor=current_user,
+        association_id=current_association().id,
+        referral_id=referral.id,
+        status=referral.status,
+    )
     flash(
         _("Orientation mise à jour : %(status)s.", status=REFERRAL_STATUSES[referral.status]),
         "success",
