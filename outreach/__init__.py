@@ -99,6 +99,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
+    from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .capture.views import bp as capture_bp
     from .followup.views import bp as followup_bp
@@ -106,7 +107,16 @@ def register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .team.views import bp as team_bp
 
-    for blueprint in (auth_bp, capture_bp, followup_bp, team_bp, funders_bp, admin_bp, health_bp):
+    for blueprint in (
+        auth_bp,
+        capture_bp,
+        followup_bp,
+        team_bp,
+        funders_bp,
+        admin_bp,
+        health_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -106,17 +106,11 @@ def _compare(existing: Contact, digest: str) -> RecordResult:
     return RecordResult(existing, outcome)
 
 
-def _zone_id(session: Session, zone_code: str) -> int:
-    return session.scalars(select(Zone.id).where(Zone.code == zone_code)).one()
-
-
-def _apply(
-    contact: Contact, draft: ContactDraft, author: User, zone_id: int, now: datetime
-) -> None:
+def _apply(contact: Contact, draft: ContactDraft, author: User, now: datetime) -> None:
     contact.occurred_at = draft.occurred_at
     contact.iso_week = iso_week_of(draft.occurred_at)
     contact.night = is_night(draft.occurred_at)
-    contact.zone_id = zone_id
+    contact.zone_id = draft.zone_id
     contact.patrol_id = draft.patrol_id
     contact.gender = draft.gender
     contact.age_band = draft.age_band
@@ -150,7 +144,6 @@ def build_contact(
     draft: ContactDraft,
     author: User,
     association: Association,
-    zone_id: int,
     pseudonym_key: str,
     now: datetime,
 ) -> Contact:
@@ -166,7 +159,7 @@ def build_contact(
         created_at=now,
         updated_at=now,
     )
-    _apply(contact, draft, author, zone_id, now)
+    _apply(contact, draft, author, now)
     return contact
 
 
@@ -179,8 +172,7 @@ def record_contact(
     now: datetime,
 ) -> RecordResult:
     """Store a new contact, idempotently on (association, client id)."""
-    zone_id = _zone_id(session, draft.zone_code)
-    contact = build_contact(draft, author, association, zone_id, pseudonym_key, now)
+    contact = build_contact(draft, author, association, pseudonym_key, now)
     existing = _find_contact(session, association.id, draft)
     if existing is not None:
         return _compare(existing, contact.body_digest)
@@ -217,7 +209,7 @@ def update_contact(
         contact.pseudonym_association, contact.pseudonym_region = _pseudonyms(
             draft, association, pseudonym_key
         )
-    _apply(contact, draft, editor, _zone_id(session, draft.zone_code), now)
+    _apply(contact, draft, editor, now)
     contact.body_digest = body_digest(draft, contact.pseudonym_association)
     contact.updated_at = now
     session.flush()

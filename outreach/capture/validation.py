@@ -75,6 +75,7 @@ class ContactDraft:
     client_id: uuid.UUID
     occurred_at: datetime
     zone_code: str
+    zone_id: int
     patrol_id: int | None
     gender: str
     age_band: str
@@ -295,6 +296,7 @@ def validate_contact(
             client_id=client_id,
             occurred_at=occurred_at,
             zone_code=str(zone_code),
+            zone_id=options.zones[str(zone_code)],
             patrol_id=patrol_id,
             gender=gender,
             age_band=age_band,

@@ -322,6 +322,7 @@ class _Generator:
             client_id=uuid.UUID(int=rng.getrandbits(128), version=4),
             occurred_at=occurred_at,
             zone_code=zone.code,
+            zone_id=zone.id,
             patrol_id=patrol.id,
             gender=_pick(rng, GENDER_WEIGHTS),
             age_band=_pick(rng, AGE_WEIGHTS),
@@ -334,7 +335,7 @@ class _Generator:
         )
         author = rng.choice(team)
         contact = build_contact(
-            draft, author, association, zone.id, self.settings.pseudonym_key, occurred_at
+            draft, author, association, self.settings.pseudonym_key, occurred_at
         )
         for referral in contact.referrals:
             self.progress(referral, occurred_at, author)

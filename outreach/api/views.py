@@ -1,0 +1,135 @@
+"""JSON API used by the phone's outbox: the same validation and service as the HTML form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.wrappers import Response
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from .. import get_settings
+from ..auth.access import current_association, roles_required
+from ..capture.services import (
+    Outcome,
+    active_zones,
+    load_capture_options,
+    open_patrol_of,
+    record_contact,
+)
+from ..capture.validation import CaptureOptions, validate_contact
+from ..clock import now_utc
+from ..extensions import db
+from ..models import Material, Need, ReferralDestination
+from ..vocabulary import AGE_BANDS, CAPTURE_ROLES, GENDERS, HOUSING, REFERRAL_STATUSES
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BATCH = 500
+HTTP_STATUS = {Outcome.CREATED: 201, Outcome.UNCHANGED: 200, Outcome.CONFLICT: 409}
+
+
+def _item_id(item: Any) -> str | None:
+    if isinstance(item, dict) and isinstance(item.get("id"), str):
+        return str(item["id"])[:64]
+    return None
+
+
+def _save_one(item: Any, options: CaptureOptions) -> tuple[dict[str, Any], int]:
+    draft, errors = validate_contact(item, options, now_utc())
+    if draft is None:
+        messages = {field: [str(m) for m in found] for field, found in errors.items()}
+        return {"id": _item_id(item), "status": "invalid", "errors": messages}, 422
+    result = record_contact(
+        db.session,
+        draft,
+        current_user,
+        current_association(),
+        get_settings(current_app).pseudonym_key,
+        now_utc(),
+    )
+    body: dict[str, Any] = {"id": str(draft.client_id), "status": result.outcome.value}
+    if result.outcome is Outcome.CONFLICT:
+        body["message"] = _("Ce contact a déjà été enregistré avec d'autres informations.")
+    return body, HTTP_STATUS[result.outcome]
+
+
+def _json(body: Any, status: int) -> tuple[Response, int]:
+    return jsonify(body), status
+
+
+@bp.post("/contacts")
+@roles_required(*CAPTURE_ROLES)
+def post_contacts() -> tuple[Response, int]:
+    """One contact (status of that contact) or a list (200 with one result per item)."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return _json(
+            {
+                "status": "invalid",
+                "errors": {"": [_("Un contact ou une liste en JSON est attendu.")]},
+            },
+            422,
+        )
+    options = load_capture_options(db.session, current_association().id)
+    if not isinstance(payload, list):
+        return _json(*_save_one(payload, options))
+    if not payload or len(payload) > MAX_BATCH:
+        message = _("Entre 1 et %(n)s contacts par envoi.", n=MAX_BATCH)
+        return _json({"status": "invalid", "errors": {"": [message]}}, 422)
+    results = []
+    for item in payload:
+        body, status = _save_one(item, options)
+        results.append({**body, "code": status})
+    return _json({"results": results}, 200)
+
+
+@bp.get("/form-options")
+@roles_required(*CAPTURE_ROLES)
+def form_options() -> tuple[Response, int]:
+    """What an offline form needs: taxonomies with labels, zones, the current patrol."""
+
+    def entries(
+        model: type[Need] | type[Material] | type[ReferralDestination],
+    ) -> list[dict[str, str]]:
+        rows = db.session.scalars(
+            select(model).where(model.active.is_(True)).order_by(model.position)
+        ).all()
+        return [
+            {"code": row.code, "label_fr": row.label_fr, "label_en": row.label_en}
+            | ({"category": row.category} if isinstance(row, Material) else {})
+            for row in rows
+        ]
+
+    patrol = open_patrol_of(db.session, current_user)
+    return _json(
+        {
+            "csrf_token": generate_csrf(),
+            "zones": [{"code": z.code, "name": z.name} for z in active_zones(db.session)],
+            "needs": entries(Need),
+            "materials": entries(Material),
+            "destinations": entries(ReferralDestination),
+            "genders": {code: str(label) for code, label in GENDERS.items()},
+            "age_bands": {code: str(label) for code, label in AGE_BANDS.items()},
+            "housing": {code: str(label) for code, label in HOUSING.items()},
+            "referral_statuses": {code: str(label) for code, label in REFERRAL_STATUSES.items()},
+            "patrol": None
+            if patrol is None
+            else {
+                "id": patrol.id,
+                "zone": patrol.zone.code,
+                "started_at": patrol.started_at.isoformat(),
+            },
+        },
+        200,
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> tuple[Response, int]:
+    """Public: it describes the interface and holds no data."""
+    return _json(openapi_document(), 200)

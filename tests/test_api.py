@@ -1,0 +1,249 @@
+"""POST /api/v1/contacts: idempotent on id, per-item results, same validation as the form."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from outreach.extensions import db
+from outreach.models import Contact
+
+from .conftest import PASSWORD, AuthActions, World, csrf_token_of
+
+
+def contact(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "occurred_at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(),
+        "zone": "stalingrad",
+        "patrol_id": None,
+        "person_code": "Éli 1990",
+        "gender": "female",
+        "age_band": "25_34",
+        "housing": "street",
+        "first_contact": False,
+        "needs": ["shelter", "rdr_material"],
+        "materials": {"kit_base": 2, "filter": 4},
+        "referrals": [{"destination": "shelter_115", "accompanied": True, "status": "proposed"}],
+    }
+    body.update(changes)
+    return body
+
+
+class Api:
+    def __init__(self, client: FlaskClient, auth: AuthActions) -> None:
+        self.client = client
+        self.auth = auth
+        self.token = ""
+
+    def login(self, world: World, key: str) -> None:
+        self.auth.login_as(world, key)
+        self.token = self.auth.page_token()
+
+    def post(self, body: Any, token: str | None = None) -> Any:
+        headers = {"X-CSRFToken": self.token if token is None else token}
+        return self.client.post("/api/v1/contacts", json=body, headers=headers)
+
+
+def rows(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Contact.id))) or 0
+
+
+def api_for(client: FlaskClient, auth: AuthActions, world: World, key: str = "worker") -> Api:
+    api = Api(client, auth)
+    api.login(world, key)
+    return api
+
+
+def test_new_id_201_same_body_200_other_body_409(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    api = api_for(client, auth, world)
+    body = contact()
+    first = api.post(body)
+    assert first.status_code == 201
+    assert first.get_json() == {"id": body["id"], "status": "created"}
+    assert first.headers["Cache-Control"] == "no-store"
+    again = api.post({**body, "person_code": "eli-1990"})  # same person, other spelling
+    assert again.status_code == 200 and again.get_json()["status"] == "unchanged"
+    other = api.post({**body, "gender": "male"})
+    assert other.status_code == 409
+    assert other.get_json()["status"] == "conflict"
+    assert rows(app) == 1
+
+
+def test_invalid_contact_is_422_with_per_field_french_messages(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    api = api_for(client, auth, world)
+    response = api.post(contact(zone="atlantis", materials={"kit_base": 1000}, extra=1))
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert errors["zone"] == ["Choisissez une zone."]
+    assert errors["materials.kit_base"] == ["Entre 0 et 999."]
+    assert errors["extra"] == ["Champ inconnu."]
+    assert "Éli" not in response.get_data(as_text=True)
+    assert rows(app) == 0
+
+
+def test_not_json_and_bad_batches(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    api = api_for(client, auth, world)
+    response = client.post(
+        "/api/v1/contacts",
+        data="{not json",
+        headers={"X-CSRFToken": api.token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert api.post([]).status_code == 422
+    assert api.post([contact() for _ in range(501)]).status_code == 422
+    assert api.post("a string").status_code == 422
+    assert rows(app) == 0
+
+
+def test_a_list_gets_one_result_per_item_and_keeps_the_good_ones(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    api = api_for(client, auth, world)
+    saved = contact()
+    api.post(saved)
+    batch = [contact(), saved, {**saved, "gender": "male"}, contact(gender="robot"), 42]
+    response = api.post(batch)
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [(r["status"], r["code"]) for r in results] == [
+        ("created", 201),
+        ("unchanged", 200),
+        ("conflict", 409),
+        ("invalid", 422),
+        ("invalid", 422),
+    ]
+    assert results[0]["id"] == batch[0]["id"] and results[4]["id"] is None
+    assert results[3]["errors"] == {"gender": ["Choix inconnu."]}
+    assert rows(app) == 2
+
+
+def test_a_batch_of_500_is_accepted(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    api = api_for(client, auth, world)
+    response = api.post([contact() for _ in range(500)])
+    assert response.status_code == 200
+    assert {r["status"] for r in response.get_json()["results"]} == {"created"}
+    assert rows(app) == 500
+
+
+def test_csrf_login_and_role_are_required(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    anonymous = client.post("/api/v1/contacts", json=contact())
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["error"] == "unauthenticated"
+
+    api = api_for(client, auth, world)
+    missing = api.post(contact(), token="")
+    assert missing.status_code == 400 and missing.is_json
+    assert api.post(contact(), token="forged").status_code == 400
+    auth.logout()
+
+    funder = api_for(client, auth, world, "funder")
+    assert funder.post(contact()).status_code == 403
+    assert rows(app) == 0
+
+
+def test_associations_are_separate_even_with_the_same_id(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    body = contact()
+    demo = api_for(client, auth, world)
+    assert demo.post(body).status_code == 201
+    auth.logout()
+    other = api_for(client, auth, world, "other_worker")
+    response = other.post({**body, "gender": "male"})
+    assert response.status_code == 201, "another association's id must not leak as a conflict"
+    assert rows(app) == 2
+
+
+def test_patrol_of_another_association_is_refused(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    from .test_capture_views import start
+
+    demo = api_for(client, auth, world)
+    patrol_id = start(client, auth, app, world)
+    assert demo.post(contact(patrol_id=patrol_id)).status_code == 201
+    auth.logout()
+    other = api_for(client, auth, world, "other_worker")
+    response = other.post(contact(patrol_id=patrol_id))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"patrol_id": ["Tournée inconnue."]}
+
+
+def test_form_options_give_what_the_offline_form_needs(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    from .test_capture_views import start
+
+    api = api_for(client, auth, world)
+    assert client.get("/api/v1/form-options").get_json()["patrol"] is None
+    patrol_id = start(client, auth, app, world)
+    options = client.get("/api/v1/form-options").get_json()
+    assert options["patrol"]["id"] == patrol_id and options["patrol"]["zone"] == "stalingrad"
+    assert [n["code"] for n in options["needs"]][:2] == ["shelter", "food"]
+    assert {m["category"] for m in options["materials"]} == {"crack", "injection", "other"}
+    assert len(options["zones"]) == 9
+    assert options["genders"]["female"] == "Femme"
+    assert api.post(contact(), token=options["csrf_token"]).status_code == 201
+
+
+def test_openapi_document_is_public_and_describes_the_contact(client: FlaskClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"].startswith("3.1")
+    schema = document["components"]["schemas"]["Contact"]
+    assert set(schema["required"]) == {"id", "occurred_at", "zone"}
+    assert schema["properties"]["gender"]["enum"] == ["female", "male", "other", "unknown"]
+    assert set(document["paths"]["/api/v1/contacts"]["post"]["responses"]) >= {
+        "200",
+        "201",
+        "409",
+        "422",
+    }
+
+
+def test_eight_clients_sending_the_same_new_id_at_once_make_one_row(
+    app: Flask, world: World
+) -> None:
+    body = contact()
+    statuses: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def send() -> None:
+        client = app.test_client()
+        token = csrf_token_of(client.get("/login"))
+        client.post(
+            "/login",
+            data={"email": world.users["worker"].email, "password": PASSWORD, "csrf_token": token},
+        )
+        token = csrf_token_of(client.get("/patrols"))
+        barrier.wait()
+        statuses.append(
+            client.post("/api/v1/contacts", json=body, headers={"X-CSRFToken": token}).status_code
+        )
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 7 + [201]
+    assert rows(app) == 1
