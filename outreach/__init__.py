@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from .followup.views import bp as followup_bp
     from .funders.views import bp as funders_bp
     from .health.views import bp as health_bp
+    from .pwa.views import bp as pwa_bp
     from .team.views import bp as team_bp
 
     for blueprint in (
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         health_bp,
         api_bp,
+        pwa_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -247,3 +247,44 @@ def test_eight_clients_sending_the_same_new_id_at_once_make_one_row(
         thread.join()
     assert sorted(statuses) == [200] * 7 + [201]
     assert rows(app) == 1
+
+
+def test_a_repeated_id_inside_one_batch_is_a_replay_or_a_conflict(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    api = api_for(client, auth, world)
+    body = contact()
+    response = api.post([body, body, {**body, "gender": "male"}])
+    statuses = [r["status"] for r in response.get_json()["results"]]
+    assert statuses == ["created", "unchanged", "conflict"]
+    assert rows(app) == 1
+
+
+def test_eight_clients_sending_the_same_batch_at_once_store_each_contact_once(
+    app: Flask, world: World
+) -> None:
+    batch = [contact() for _ in range(20)]
+    outcomes: list[list[str]] = []
+    barrier = threading.Barrier(8)
+
+    def send() -> None:
+        client = app.test_client()
+        token = csrf_token_of(client.get("/login"))
+        client.post(
+            "/login",
+            data={"email": world.users["worker"].email, "password": PASSWORD, "csrf_token": token},
+        )
+        token = csrf_token_of(client.get("/patrols"))
+        barrier.wait()
+        response = client.post("/api/v1/contacts", json=batch, headers={"X-CSRFToken": token})
+        outcomes.append([r["status"] for r in response.get_json()["results"]])
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 8
+    for position in range(20):
+        assert sorted(o[position] for o in outcomes) == ["created"] + ["unchanged"] * 7
+    assert rows(app) == 20

@@ -15,12 +15,13 @@ from .. import get_settings
 from ..auth.access import current_association, roles_required
 from ..capture.services import (
     Outcome,
+    RecordResult,
     active_zones,
     load_capture_options,
     open_patrol_of,
-    record_contact,
+    record_contacts,
 )
-from ..capture.validation import CaptureOptions, validate_contact
+from ..capture.validation import CaptureOptions, ContactDraft, Errors, validate_contact
 from ..clock import now_utc
 from ..extensions import db
 from ..models import Material, Need, ReferralDestination
@@ -39,23 +40,40 @@ def _item_id(item: Any) -> str | None:
     return None
 
 
-def _save_one(item: Any, options: CaptureOptions) -> tuple[dict[str, Any], int]:
-    draft, errors = validate_contact(item, options, now_utc())
-    if draft is None:
-        messages = {field: [str(m) for m in found] for field, found in errors.items()}
-        return {"id": _item_id(item), "status": "invalid", "errors": messages}, 422
-    result = record_contact(
-        db.session,
-        draft,
-        current_user,
-        current_association(),
-        get_settings(current_app).pseudonym_key,
-        now_utc(),
-    )
-    body: dict[str, Any] = {"id": str(draft.client_id), "status": result.outcome.value}
+def _invalid(item: Any, errors: Errors) -> tuple[dict[str, Any], int]:
+    messages = {field: [str(m) for m in found] for field, found in errors.items()}
+    return {"id": _item_id(item), "status": "invalid", "errors": messages}, 422
+
+
+def _outcome(result: RecordResult) -> tuple[dict[str, Any], int]:
+    body: dict[str, Any] = {"id": str(result.contact.client_id), "status": result.outcome.value}
     if result.outcome is Outcome.CONFLICT:
         body["message"] = _("Ce contact a déjà été enregistré avec d'autres informations.")
     return body, HTTP_STATUS[result.outcome]
+
+
+def _save(items: list[Any], options: CaptureOptions) -> list[tuple[dict[str, Any], int]]:
+    """Validate each item, then record the valid ones together; answers in input order."""
+    answers: list[tuple[dict[str, Any], int] | None] = [None] * len(items)
+    valid: list[tuple[int, ContactDraft]] = []
+    now = now_utc()
+    for index, item in enumerate(items):
+        draft, errors = validate_contact(item, options, now)
+        if draft is None:
+            answers[index] = _invalid(item, errors)
+        else:
+            valid.append((index, draft))
+    results = record_contacts(
+        db.session,
+        [draft for _, draft in valid],
+        current_user,
+        current_association(),
+        get_settings(current_app).pseudonym_key,
+        now,
+    )
+    for (index, _draft), result in zip(valid, results, strict=True):
+        answers[index] = _outcome(result)
+    return [answer for answer in answers if answer is not None]
 
 
 def _json(body: Any, status: int) -> tuple[Response, int]:
@@ -77,14 +95,11 @@ def post_contacts() -> tuple[Response, int]:
         )
     options = load_capture_options(db.session, current_association().id)
     if not isinstance(payload, list):
-        return _json(*_save_one(payload, options))
+        return _json(*_save([payload], options)[0])
     if not payload or len(payload) > MAX_BATCH:
         message = _("Entre 1 et %(n)s contacts par envoi.", n=MAX_BATCH)
         return _json({"status": "invalid", "errors": {"": [message]}}, 422)
-    results = []
-    for item in payload:
-        body, status = _save_one(item, options)
-        results.append({**body, "code": status})
+    results = [{**body, "code": status} for body, status in _save(payload, options)]
     return _json({"results": results}, 200)
 
 

@@ -13,7 +13,17 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ..extensions import csrf, db
 from ..models import Association, User
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "api.openapi", "static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "health.healthz",
+        "api.openapi",
+        "pwa.service_worker",
+        "pwa.manifest",
+        "pwa.offline",
+        "static",
+    }
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 View = TypeVar("View", bound=Callable[..., Any])

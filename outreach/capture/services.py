@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -187,6 +188,53 @@ def record_contact(
             raise
         return _compare(winner, contact.body_digest)
     return RecordResult(contact, Outcome.CREATED)
+
+
+def record_contacts(
+    session: Session,
+    drafts: Sequence[ContactDraft],
+    author: User,
+    association: Association,
+    pseudonym_key: str,
+    now: datetime,
+) -> list[RecordResult]:
+    """A phone's outbox in one go: one lookup and one flush for the whole batch.
+
+    Same outcomes as `record_contact` item by item (a repeated id inside the batch is
+    a replay or a conflict of the first); if a concurrent request stored one of these
+    ids meanwhile, the batch falls back to the one-by-one path.
+    """
+    ids = [draft.client_id for draft in drafts]
+    known: dict[uuid.UUID, Contact] = {
+        contact.client_id: contact
+        for contact in session.scalars(
+            select(Contact).where(
+                Contact.association_id == association.id, Contact.client_id.in_(ids)
+            )
+        )
+    }
+    results: list[RecordResult | None] = [None] * len(drafts)
+    fresh: list[tuple[int, Contact]] = []
+    for index, draft in enumerate(drafts):
+        contact = build_contact(draft, author, association, pseudonym_key, now)
+        prior = known.get(draft.client_id)
+        if prior is not None:
+            results[index] = _compare(prior, contact.body_digest)
+        else:
+            known[draft.client_id] = contact
+            fresh.append((index, contact))
+    try:
+        with session.begin_nested():
+            session.add_all(contact for _, contact in fresh)
+            session.flush()
+    except IntegrityError:
+        return [
+            record_contact(session, draft, author, association, pseudonym_key, now)
+            for draft in drafts
+        ]
+    for index, contact in fresh:
+        results[index] = RecordResult(contact, Outcome.CREATED)
+    return [result for result in results if result is not None]
 
 
 def can_edit(contact: Contact, user: User) -> bool:

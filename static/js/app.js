@@ -32,10 +32,26 @@ function enhanceReferrals(root) {
     render();
     slots[shown - 1].querySelector("select").focus();
   });
+  document.addEventListener("contact-form-reset", () => {
+    shown = 1;
+    render();
+  });
   render();
+}
+
+function enhanceBackLinks(root) {
+  root.querySelectorAll("[data-back]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      if (history.length > 1) {
+        event.preventDefault();
+        history.back();
+      }
+    });
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   enhanceSteppers(document);
   enhanceReferrals(document);
+  enhanceBackLinks(document);
 });

@@ -1,0 +1,114 @@
+/* The outbox: contacts wait in IndexedDB until the server confirms them (201 or 200).
+   Shared by the pages and the service worker; no DOM here. */
+"use strict";
+
+const OutboxCore = (() => {
+  const DB_NAME = "maraudes-outbox";
+  const BATCH = 500;
+  const URL_CONTACTS = "/api/v1/contacts";
+  const URL_OPTIONS = "/api/v1/form-options";
+
+  function promised(request) {
+    return new Promise((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  function open() {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore("entries", { keyPath: "id" });
+      request.result.createObjectStore("meta");
+    };
+    return promised(request);
+  }
+
+  async function run(storeName, mode, action) {
+    const db = await open();
+    return new Promise((resolve, reject) => {
+      const transaction = db.transaction(storeName, mode);
+      const request = action(transaction.objectStore(storeName));
+      transaction.oncomplete = () => { db.close(); resolve(request.result); };
+      transaction.onerror = transaction.onabort = () => { db.close(); reject(transaction.error); };
+    });
+  }
+
+  const put = (entry) => run("entries", "readwrite", (store) => store.put(entry));
+  const remove = (id) => run("entries", "readwrite", (store) => store.delete(id));
+  const entries = () => run("entries", "readonly", (store) => store.getAll());
+  const getMeta = (key) => run("meta", "readonly", (store) => store.get(key));
+  const setMeta = (key, value) => run("meta", "readwrite", (store) => store.put(value, key));
+
+  // Only what the server needs: the contact itself, its id, and when it was queued.
+  function add(body) {
+    return put({ id: body.id, body, queuedAt: new Date().toISOString(), state: "pending" });
+  }
+
+  async function freshToken() {
+    let response;
+    try {
+      response = await fetch(URL_OPTIONS, { credentials: "same-origin" });
+    } catch (error) {
+      return { status: "offline" };
+    }
+    if (response.status === 401 || response.status === 403 || response.redirected) {
+      return { status: "login" };
+    }
+    if (!response.ok) return { status: "error" };
+    const token = (await response.json()).csrf_token;
+    await setMeta("csrf", token);
+    return { status: "ok", token };
+  }
+
+  async function post(batch, token) {
+    return fetch(URL_CONTACTS, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token || "" },
+      body: JSON.stringify(batch.map((entry) => entry.body)),
+    });
+  }
+
+  // Sends what waits; returns {status: idle|synced|offline|login|error, sent, failed}.
+  async function sync() {
+    const pending = (await entries())
+      .filter((entry) => entry.state === "pending")
+      .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt))
+      .slice(0, BATCH);
+    if (!pending.length) return { status: "idle", sent: 0, failed: 0 };
+    let response;
+    try {
+      response = await post(pending, await getMeta("csrf"));
+      if (response.status === 400) {
+        // The CSRF token went stale (new session): fetch a fresh one and try once more.
+        const fresh = await freshToken();
+        if (fresh.status !== "ok") return { status: fresh.status, sent: 0, failed: 0 };
+        response = await post(pending, fresh.token);
+      }
+    } catch (error) {
+      return { status: "offline", sent: 0, failed: 0 };
+    }
+    if (response.status === 401 || response.status === 403) return { status: "login", sent: 0, failed: 0 };
+    if (!response.ok) return { status: "error", sent: 0, failed: 0 };
+    const results = (await response.json()).results || [];
+    let sent = 0;
+    let failed = 0;
+    for (const [index, result] of results.entries()) {
+      const entry = pending[index];
+      if (!entry) continue;
+      if (result.status === "created" || result.status === "unchanged") {
+        await remove(entry.id);
+        sent += 1;
+      } else {
+        failed += 1;
+        await put({ ...entry, state: result.status, message: result.message || "", errors: result.errors || {} });
+      }
+    }
+    return { status: "synced", sent, failed };
+  }
+
+  return { add, entries, remove, setMeta, sync };
+})();
+
+if (typeof self !== "undefined") self.OutboxCore = OutboxCore;

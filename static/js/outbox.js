@@ -1,0 +1,209 @@
+/* Offline-first capture on the page: the new-contact form saves into the outbox,
+   which syncs on load, when the network returns, every 20 s and on demand.
+   Without JavaScript the form posts as usual. */
+"use strict";
+
+(() => {
+  const SYNC_EVERY_MS = 20000;
+  const panel = document.getElementById("outbox");
+  if (!panel || !("indexedDB" in window)) return;
+  const text = panel.dataset;
+  let syncing = false;
+  let needsLogin = false;
+
+  function newId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // The form takes Paris wall-clock time, whatever the phone's own time zone.
+  function localNow() {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      }).formatToParts(new Date()).map((part) => [part.type, part.value])
+    );
+    return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
+  }
+
+  // The HTML form, in the API's JSON shape (as the server's contact_payload_from_form does).
+  function payloadOf(form) {
+    const data = new FormData(form);
+    const materials = {};
+    const referrals = [];
+    for (const [key, value] of data.entries()) {
+      if (key.startsWith("material-") && value.trim() !== "" && value.trim() !== "0") {
+        const number = Number(value);
+        materials[key.slice("material-".length)] = Number.isInteger(number) ? number : value;
+      }
+    }
+    for (let slot = 0; data.has(`referral-${slot}-destination`); slot += 1) {
+      const destination = data.get(`referral-${slot}-destination`);
+      if (destination) {
+        referrals.push({ destination, accompanied: data.get(`referral-${slot}-accompanied`) === "1" });
+      }
+    }
+    const patrol = form.dataset.patrolId;
+    return {
+      id: data.get("id"),
+      occurred_at: data.get("occurred_at"),
+      zone: data.get("zone"),
+      patrol_id: patrol ? Number(patrol) : null,
+      person_code: data.get("person_code") || null,
+      gender: data.get("gender") || "unknown",
+      age_band: data.get("age_band") || "unknown",
+      housing: data.get("housing") || "unknown",
+      first_contact: data.get("first_contact") === "1",
+      needs: data.getAll("needs"),
+      materials,
+      referrals,
+    };
+  }
+
+  function resetForNext(form) {
+    const zone = form.elements.zone.value;
+    form.reset();
+    form.elements.zone.value = zone;
+    form.elements.id.value = newId();
+    form.elements.occurred_at.value = localNow();
+    form.querySelectorAll("input.qty").forEach((input) => {
+      input.setAttribute("value", "0");
+      input.value = "0";
+    });
+    const when = form.querySelector("[data-when]");
+    if (when) when.textContent = form.elements.occurred_at.value.slice(11, 16);
+    form.querySelectorAll(".field-error, .flash-error").forEach((node) => node.remove());
+    document.dispatchEvent(new CustomEvent("contact-form-reset"));
+  }
+
+  function confirmSaved(form) {
+    let note = document.getElementById("saved-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "saved-note";
+      note.className = "flash flash-success";
+      note.setAttribute("role", "status");
+      note.tabIndex = -1;
+      form.prepend(note);
+    }
+    note.textContent = text.saved;
+    window.scrollTo(0, 0);
+    note.focus();
+  }
+
+  async function render() {
+    const entries = await OutboxCore.entries();
+    const waiting = entries.filter((entry) => entry.state === "pending");
+    const failed = entries.filter((entry) => entry.state !== "pending");
+    panel.hidden = !entries.length && !needsLogin;
+    panel.replaceChildren();
+    if (waiting.length) {
+      const since = waiting.map((entry) => entry.queuedAt).sort()[0];
+      const time = new Date(since).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+      const line = document.createElement("p");
+      line.dataset.testid = "outbox-count";
+      line.textContent = fill(text.waiting, { n: waiting.length, time });
+      panel.append(line);
+    }
+    if (needsLogin) {
+      const link = document.createElement("a");
+      link.className = "button primary";
+      link.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+      link.textContent = text.login;
+      panel.append(link);
+    } else if (waiting.length) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button small";
+      button.textContent = text.syncNow;
+      button.addEventListener("click", () => sync());
+      panel.append(button);
+    }
+    for (const entry of failed) {
+      const item = document.createElement("div");
+      item.className = "flash flash-error";
+      const messages = Object.entries(entry.errors || {}).map(([field, list]) => `${field} : ${list.join(" ")}`);
+      const when = new Date(entry.queuedAt).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+      item.textContent = `${fill(entry.state === "conflict" ? text.conflict : text.invalid, { time: when })} ${messages.join(" · ")}`;
+      const discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "button small";
+      discard.textContent = text.discard;
+      discard.addEventListener("click", async () => {
+        if (window.confirm(text.discardConfirm)) {
+          await OutboxCore.remove(entry.id);
+          render();
+        }
+      });
+      item.append(" ", discard);
+      panel.append(item);
+    }
+  }
+
+  async function sync() {
+    if (syncing || !navigator.onLine) return;
+    syncing = true;
+    try {
+      const result = await OutboxCore.sync();
+      needsLogin = result.status === "login";
+      if (result.status === "synced" && result.sent) {
+        const remaining = (await OutboxCore.entries()).filter((e) => e.state === "pending");
+        if (remaining.length) setTimeout(sync, 0); // more than one batch waited
+      }
+    } finally {
+      syncing = false;
+      await render();
+    }
+  }
+
+  function interceptContactForm() {
+    const form = document.querySelector("form.contact-form[data-offline]");
+    if (!form) return;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await OutboxCore.add(payloadOf(form));
+      resetForNext(form);
+      confirmSaved(form);
+      await render();
+      if ("serviceWorker" in navigator && "SyncManager" in window) {
+        navigator.serviceWorker.ready.then((registration) => registration.sync.register("outbox")).catch(() => {});
+      }
+      sync();
+    });
+  }
+
+  function warnBeforeLogout() {
+    const logout = document.querySelector("form.logout");
+    if (!logout) return;
+    logout.addEventListener("submit", async (event) => {
+      if (logout.dataset.confirmed) return;
+      event.preventDefault();
+      const waiting = (await OutboxCore.entries()).length;
+      if (!waiting || window.confirm(fill(text.logoutWarning, { n: waiting }))) {
+        logout.dataset.confirmed = "1";
+        logout.requestSubmit();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    const token = document.querySelector('meta[name="csrf-token"]');
+    if (token && panel.dataset.authenticated) await OutboxCore.setMeta("csrf", token.content);
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+    interceptContactForm();
+    warnBeforeLogout();
+    window.addEventListener("online", sync);
+    setInterval(sync, SYNC_EVERY_MS);
+    await render();
+    sync();
+  });
+})();
