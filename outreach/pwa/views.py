@@ -43,9 +43,8 @@ def service_worker() -> Response:
         offline_url=url_for("pwa.offline"),
         core_url=url_for("static", filename="js/outbox-core.js"),
     )
-    response = Response(body, mimetype="application/javascript")
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    # Like every page, served no-store: a phone always checks for a new version.
+    return Response(body, mimetype="application/javascript")
 
 
 @bp.get("/manifest.webmanifest")
