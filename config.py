@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits import parse_many
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
@@ -18,7 +20,14 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105 (refused in production)
 DEV_PSEUDONYM_KEY = "dev-insecure-pseudonym-key-do-not-use-in-production"
 MIN_SECRET_LENGTH = 32
+# OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB, 2 iterations, 1 lane.
+OWASP_ARGON2_MIN_MEMORY_KIB = 19456
+OWASP_ARGON2_MIN_TIME_COST = 2
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'outreach.sqlite3'}"
+# Flask-Limiter's in-process storage: right for one process; several instances share Redis.
+DEFAULT_RATELIMIT_STORAGE_URL = "memory://"
+DEFAULT_LOGIN_LIMIT_ACCOUNT = "5 per 5 minutes;20 per hour"
+DEFAULT_LOGIN_LIMIT_IP = "30 per 5 minutes;200 per hour"
 
 ENVIRONMENTS = ("development", "production")
 
@@ -39,7 +48,19 @@ class Settings:
     argon2_parallelism: int = 4
     # Night patrols last long: a worker must not be logged out mid-shift.
     session_idle_minutes: int = 120
+    # However active, a session ends this long after the login.
+    session_absolute_hours: int = 12
     max_content_length: int = 2 * 1024 * 1024
+    # Failed logins (and second-factor codes) allowed per account and per client address,
+    # in Flask-Limiter's notation ("5 per 5 minutes;20 per hour").
+    ratelimit_storage_url: str = DEFAULT_RATELIMIT_STORAGE_URL
+    login_limit_account: str = DEFAULT_LOGIN_LIMIT_ACCOUNT
+    login_limit_ip: str = DEFAULT_LOGIN_LIMIT_IP
+    # Retention (`flask outreach purge`): contacts, then the audit log.
+    contact_retention_months: int = 24
+    audit_retention_months: int = 12
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+    trusted_proxy_hops: int = 0
     testing: bool = False
 
     @property
@@ -57,11 +78,28 @@ class Settings:
             database_url=environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             secret_key=environ.get("SECRET_KEY", "") or DEV_SECRET_KEY,
             pseudonym_key=environ.get("PSEUDONYM_KEY", "") or DEV_PSEUDONYM_KEY,
+            session_idle_minutes=_positive_int(environ, "SESSION_IDLE_MINUTES", 120),
+            session_absolute_hours=_positive_int(environ, "SESSION_ABSOLUTE_HOURS", 12),
+            ratelimit_storage_url=(
+                environ.get("RATELIMIT_STORAGE_URL", "").strip()
+                or environ.get("REDIS_URL", "").strip()
+                or DEFAULT_RATELIMIT_STORAGE_URL
+            ),
+            login_limit_account=environ.get("LOGIN_LIMIT_ACCOUNT", "").strip()
+            or DEFAULT_LOGIN_LIMIT_ACCOUNT,
+            login_limit_ip=environ.get("LOGIN_LIMIT_IP", "").strip() or DEFAULT_LOGIN_LIMIT_IP,
+            contact_retention_months=_positive_int(environ, "CONTACT_RETENTION_MONTHS", 24),
+            audit_retention_months=_positive_int(environ, "AUDIT_RETENTION_MONTHS", 12),
+            trusted_proxy_hops=_positive_int(environ, "TRUSTED_PROXY_HOPS", 0, minimum=0),
         )
         settings.validate()
         return settings
 
     def validate(self) -> None:
+        _check_limits("LOGIN_LIMIT_ACCOUNT", self.login_limit_account)
+        _check_limits("LOGIN_LIMIT_IP", self.login_limit_ip)
+        if self.session_idle_minutes > self.session_absolute_hours * 60:
+            raise ConfigError("SESSION_IDLE_MINUTES cannot exceed SESSION_ABSOLUTE_HOURS")
         if not self.is_production:
             return
         for name, value, dev_value in (
@@ -77,3 +115,30 @@ class Settings:
             raise ConfigError("production runs on PostgreSQL: set DATABASE_URL")
         if self.secret_key == self.pseudonym_key:
             raise ConfigError("SECRET_KEY and PSEUDONYM_KEY must differ")
+        if (
+            self.argon2_memory_cost_kib < OWASP_ARGON2_MIN_MEMORY_KIB
+            or self.argon2_time_cost < OWASP_ARGON2_MIN_TIME_COST
+        ):
+            raise ConfigError("argon2id parameters below OWASP's minimum in production")
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _check_limits(name: str, value: str) -> None:
+    try:
+        parsed = parse_many(value)
+    except ValueError:
+        parsed = []
+    if not parsed:
+        raise ConfigError(f"{name} is not a rate limit such as '5 per 5 minutes': {value!r}")

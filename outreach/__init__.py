@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import PROJECT_ROOT, Settings
 
@@ -25,8 +26,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.config.from_mapping(_flask_config(settings))
     app.extensions["outreach_settings"] = settings
+    if settings.trusted_proxy_hops:  # the client's address and scheme, as the proxy saw them
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app, settings)
     register_blueprints(app)
+    register_throttling(app, settings)
     register_request_hooks(app)
     register_template_globals(app)
     register_errors(app)
@@ -38,15 +43,21 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
     return {
         "SECRET_KEY": settings.secret_key,
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: values (pseudonyms...) never reach error messages or logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "MAX_CONTENT_LENGTH": settings.max_content_length,
         "TESTING": settings.testing,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": settings.is_production,
+        # __Host-: sent only over HTTPS, to this host, for the whole site.
+        "SESSION_COOKIE_NAME": "__Host-session" if settings.is_production else "session",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=settings.session_idle_minutes),
-        "SESSION_REFRESH_EACH_REQUEST": True,
+        "REMEMBER_COOKIE_SECURE": settings.is_production,
+        # The cookie lives as long as a session may and is not re-sent on every answer:
+        # the server tracks idleness (auth/sessions.py).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=settings.session_absolute_hours),
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in enforce_access, after the role check
         "BABEL_DEFAULT_LOCALE": "fr",
@@ -70,7 +81,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
-    login_manager.session_protection = "strong"
+    # Phones change address all the time; revocation is done by the server-side session.
+    login_manager.session_protection = "basic"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "fr")
 
@@ -100,12 +112,15 @@ def _configure_sqlite(engine: Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
+    from .auth.accounts import bp as accounts_bp
     from .auth.views import bp as auth_bp
     from .capture.views import bp as capture_bp
     from .followup.views import bp as followup_bp
     from .funders.views import bp as funders_bp
     from .health.views import bp as health_bp
     from .pwa.views import bp as pwa_bp
+    from .reports.views import bp as reports_bp
+    from .security.views import bp as security_bp
     from .team.views import bp as team_bp
 
     for blueprint in (
@@ -118,40 +133,44 @@ def register_blueprints(app: Flask) -> None:
         health_bp,
         api_bp,
         pwa_bp,
+        reports_bp,
+        accounts_bp,
+        security_bp,
     ):
         app.register_blueprint(blueprint)
 
 
+def register_throttling(app: Flask, settings: Settings) -> None:
+    from .auth import throttle
+
+    throttle.configure(app, settings.ratelimit_storage_url)
+
+
 def register_request_hooks(app: Flask) -> None:
+    from .audit import write_deferred
     from .auth.access import enforce_access
+    from .security.headers import set_security_headers
 
     app.before_request(enforce_access)
 
     @app.after_request
     def commit_once(response: Response) -> Response:
-        """Indico's habit: services flush, the request commits once, on success only."""
+        """Indico's habit: services flush, the request commits once, on success only.
+
+        A refused request still keeps its deferred audit entries (failed logins, lockouts).
+        """
         if response.status_code < 400:
+            write_deferred(db.session)
             db.session.commit()
         else:
             db.session.rollback()
+            if write_deferred(db.session):
+                db.session.commit()
         return response
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        )
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if request.endpoint != "static":  # pages may hold records: never cached
-            headers["Cache-Control"] = "no-store"
-        if get_settings(app).is_production:
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        return response
+        return set_security_headers(response, production=get_settings(app).is_production)
 
 
 def register_template_globals(app: Flask) -> None:

@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from . import get_settings
 from .auth.services import AccountError, create_user
+from .clock import now_utc
 from .demo.seed import DEFAULT_CONTACTS, DEFAULT_PASSWORD, seed_demo
 from .extensions import db
 from .models import Association
+from .security.retention import purge
 from .vocabulary import ROLES
 
 outreach_cli = AppGroup("outreach", help="Field outreach administration commands.")
@@ -70,3 +72,21 @@ def create_user_command(
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"created {user.role} {user.email}")
+
+
+@outreach_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Delete contacts, patrols and audit entries older than the retention periods."""
+    report = purge(db.session, get_settings(current_app), now_utc(), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for line in report.lines():
+        click.echo(line)
+
+
+from .reports.cli import export_command  # noqa: E402 (registered on the group above)
+
+outreach_cli.add_command(export_command)

@@ -45,6 +45,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str | Response, int]:
+        """The page shows an incident id only; the traceback goes to the server's log."""
         incident = uuid.uuid4().hex[:12]
-        app.logger.error("incident %s on %s %s", incident, request.method, request.path)
+        app.logger.error(
+            "incident %s on %s %s",
+            incident,
+            request.method,
+            request.path,
+            exc_info=error.original_exception or error,
+        )
         return _respond(500, _messages()[500], incident)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from .extensions import Base
 from .vocabulary import (
@@ -99,6 +101,16 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Security (migration 0004): a reset password must be changed at the next login;
+    # the TOTP secret is encrypted (auth/totp.py) and the last accepted time step is
+    # kept so that a code is accepted once only.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     association: Mapped[Association | None] = relationship()
 
@@ -368,3 +380,113 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+
+
+TARGET_PERIODS = ("week", "month", "quarter", "year", "plan")
+
+
+class IndicatorTarget(Base):
+    """A plan follow-up target for an indicator over one kind of fixed period (all associations)."""
+
+    __tablename__ = "indicator_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8))
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("indicator", "period", name="uq_indicator_targets_indicator_period"),
+        one_of("period", TARGET_PERIODS, "period_known"),
+        CheckConstraint("value >= 0", name="value_not_negative"),
+    )
+
+
+# Weekly roll-up of the indicators (outreach/reports). Derived data, rebuilt from the raw
+# rows: association_id 0 stands for all associations and zone_id 0 for all zones.
+ALL = 0
+
+
+class WeeklyRollup(Base):
+    """One additive measure of one ISO week for one association (or all) and zone (or all)."""
+
+    __tablename__ = "weekly_rollup"
+
+    iso_week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    association_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_weekly_rollup_association_week", "association_id", "iso_week"),)
+
+
+class WeeklyPerson(Base):
+    """A person present in a week: the association's pseudonym, or the regional one under 0."""
+
+    __tablename__ = "weekly_people"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    association_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iso_week: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+    __table_args__ = (Index("ix_weekly_people_week", "iso_week"),)
+
+
+class RollupStale(Base):
+    """A week whose roll-up must be recomputed; written by database triggers."""
+
+    __tablename__ = "rollup_stale"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    iso_week: Mapped[str] = mapped_column(String(8), index=True)
+
+
+class UserSession(Base):
+    """A login, recorded on the server: the cookie carries only its random id.
+
+    Only the SHA-256 of that id is stored, so a copy of the database opens no session.
+    Logout, a password change or a deactivation set `revoked_at`; the loader refuses
+    revoked, idle and too old sessions (auth/sessions.py).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(24))
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_user_sessions_created_at", "created_at"),)
+
+
+class RecoveryCode(Base):
+    """One-use codes that stand in for the second factor when the phone is lost (hashed)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("user_id", "code_hash", name="uq_recovery_codes_user_code"),)
+
+
+class RollupWeek(Base):
+    """A token, new (random) each time a week's roll-up is recomputed: caches key on it."""
+
+    __tablename__ = "rollup_weeks"
+
+    iso_week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)

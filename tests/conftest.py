@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,8 +24,19 @@ from sqlalchemy import delete, text
 from werkzeug.test import TestResponse
 
 from config import PROJECT_ROOT, Settings
-from outreach import create_app
+from outreach import create_app, get_settings
 from outreach.auth.services import create_user
+from outreach.auth.totp import (
+    INTERVAL_SECONDS,
+    VALID_WINDOW,
+    confirm_enrolment,
+    decrypt_secret,
+    has_totp,
+    pending_secret,
+    requires_totp,
+    time_step,
+)
+from outreach.clock import now_utc
 from outreach.demo.seed import _ensure_reference_data
 from outreach.extensions import db
 from outreach.models import Association, Material, Need, ReferralDestination, User
@@ -73,9 +85,15 @@ def settings(database_url: str) -> Settings:
 def _schema(settings: Settings) -> None:
     app = create_app(settings)
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        if db.engine.dialect.name == "postgresql":
+            # Start from nothing: migrations also create functions and triggers.
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
         db.session.remove()
         db.engine.dispose()
@@ -164,6 +182,45 @@ def csrf_token_of(response: TestResponse) -> str:
     return match.group(1)
 
 
+def enrol_totp(app: Flask, user_id: int) -> str:
+    """Enrol the user's second factor through the service (if not yet); returns the secret."""
+    with app.app_context():
+        settings = get_settings(app)
+        user = db.session.get(User, user_id)
+        assert user is not None
+        if has_totp(user):
+            return decrypt_secret(settings, user)
+        secret = pending_secret(db.session, settings, user)
+        now = now_utc()
+        code = pyotp.TOTP(secret, interval=INTERVAL_SECONDS).at(int(now.timestamp()))
+        assert confirm_enrolment(db.session, settings, user, code, now) is not None
+        db.session.commit()
+        return secret
+
+
+def totp_code_for(app: Flask, user_id: int) -> str:
+    """A code the server accepts now for this user (enrolled first if needed).
+
+    Each code works once: this picks the earliest time step of the accepted window that
+    is later than the last one used. When a test has used them all (three logins of the
+    same account within 30 s), it forgets the last used step, which only a test may do;
+    tests/test_totp.py checks that the app itself refuses a replayed code.
+    """
+    secret = enrol_totp(app, user_id)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        current = time_step(now_utc())
+        last = user.totp_last_step
+        window = range(current - VALID_WINDOW, current + VALID_WINDOW + 1)
+        step = next((step for step in window if last is None or step > last), None)
+        if step is None:
+            user.totp_last_step = None
+            db.session.commit()
+            step = current
+    return pyotp.TOTP(secret, interval=INTERVAL_SECONDS).at(step * INTERVAL_SECONDS)
+
+
 class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
@@ -177,9 +234,22 @@ class AuthActions:
             "/login", data={"email": email, "password": password, "csrf_token": token}
         )
 
+    def second_factor(self, code: str) -> TestResponse:
+        token = csrf_token_of(self.client.get("/login/code"))
+        return self.client.post("/login/code", data={"code": code, "csrf_token": token})
+
     def login_as(self, world: World, key: str) -> TestResponse:
-        response = self.login(world.users[key].email)
+        """Log in as any role; supervisors, funders and admins get their second factor
+        enrolled (through the service) and its code typed, transparently."""
+        user = world.users[key]
+        app = self.client.application
+        if requires_totp(user):
+            enrol_totp(app, user.id)
+        response = self.login(user.email)
         assert response.status_code == 302, response.get_data(as_text=True)
+        if response.location.startswith("/login/code"):
+            response = self.second_factor(totp_code_for(app, user.id))
+            assert response.status_code == 302, response.get_data(as_text=True)
         return response
 
     def logout(self) -> TestResponse:

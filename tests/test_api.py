@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from outreach.extensions import db
 from outreach.models import Contact
 
-from .conftest import PASSWORD, AuthActions, World, csrf_token_of
+from .conftest import AuthActions, World
 
 
 def contact(**changes: Any) -> dict[str, Any]:
@@ -220,32 +220,34 @@ def test_openapi_document_is_public_and_describes_the_contact(client: FlaskClien
     }
 
 
-def test_eight_clients_sending_the_same_new_id_at_once_make_one_row(
-    app: Flask, world: World
-) -> None:
-    body = contact()
-    statuses: list[int] = []
-    barrier = threading.Barrier(8)
-
-    def send() -> None:
+def post_at_once(app: Flask, world: World, body: Any, senders: int = 8) -> list[Any]:
+    """`senders` logged-in phones post the same body at the same instant."""
+    clients = []
+    for _ in range(senders):
         client = app.test_client()
-        token = csrf_token_of(client.get("/login"))
-        client.post(
-            "/login",
-            data={"email": world.users["worker"].email, "password": PASSWORD, "csrf_token": token},
-        )
-        token = csrf_token_of(client.get("/patrols"))
-        barrier.wait()
-        statuses.append(
-            client.post("/api/v1/contacts", json=body, headers={"X-CSRFToken": token}).status_code
-        )
+        auth = AuthActions(client)
+        auth.login_as(world, "worker")
+        clients.append((client, auth.page_token()))
+    answers: list[Any] = []
+    barrier = threading.Barrier(senders)
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
+    def send(client: FlaskClient, token: str) -> None:
+        barrier.wait()
+        answers.append(client.post("/api/v1/contacts", json=body, headers={"X-CSRFToken": token}))
+
+    threads = [threading.Thread(target=send, args=pair) for pair in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [200] * 7 + [201]
+    return answers
+
+
+def test_eight_clients_sending_the_same_new_id_at_once_make_one_row(
+    app: Flask, world: World
+) -> None:
+    answers = post_at_once(app, world, contact())
+    assert sorted(answer.status_code for answer in answers) == [200] * 7 + [201]
     assert rows(app) == 1
 
 
@@ -263,27 +265,8 @@ def test_a_repeated_id_inside_one_batch_is_a_replay_or_a_conflict(
 def test_eight_clients_sending_the_same_batch_at_once_store_each_contact_once(
     app: Flask, world: World
 ) -> None:
-    batch = [contact() for _ in range(20)]
-    outcomes: list[list[str]] = []
-    barrier = threading.Barrier(8)
-
-    def send() -> None:
-        client = app.test_client()
-        token = csrf_token_of(client.get("/login"))
-        client.post(
-            "/login",
-            data={"email": world.users["worker"].email, "password": PASSWORD, "csrf_token": token},
-        )
-        token = csrf_token_of(client.get("/patrols"))
-        barrier.wait()
-        response = client.post("/api/v1/contacts", json=batch, headers={"X-CSRFToken": token})
-        outcomes.append([r["status"] for r in response.get_json()["results"]])
-
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = post_at_once(app, world, [contact() for _ in range(20)])
+    outcomes = [[r["status"] for r in answer.get_json()["results"]] for answer in answers]
     assert len(outcomes) == 8
     for position in range(20):
         assert sorted(o[position] for o in outcomes) == ["created"] + ["unchanged"] * 7

@@ -10,12 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from .. import get_settings
+from ..clock import now_utc
 from ..extensions import csrf, db
 from ..models import Association, User
+from .sessions import resolve_session
+from .totp import has_totp, requires_totp
 
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        "auth.login_code",  # checks the half-finished login kept in the session itself
         "health.healthz",
         "api.openapi",
         "pwa.service_worker",
@@ -25,6 +30,12 @@ PUBLIC_ENDPOINTS = frozenset(
     }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Flask-Login hands this session key to the user loader: we keep the server-side
+# session's random id there (auth/sessions.py), never the user's id.
+SESSION_USER_KEY = "_user_id"
+# Until a reset password is changed, or a required second factor enrolled, only these.
+PASSWORD_GATE = frozenset({"auth.change_password", "auth.logout"})
+ENROLMENT_GATE = frozenset({"auth.totp_setup", "auth.logout"})
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -51,9 +62,27 @@ def enforce_access() -> WerkzeugResponse | None:
         allowed: frozenset[str] = getattr(view, "allowed_roles", frozenset())
         if current_user.role not in allowed:
             abort(403)
+        gate = _gate(current_user, endpoint)
+        if gate is not None:
+            return gate
     if request.method not in SAFE_METHODS:
         csrf.protect()
     return None
+
+
+def _gate(user: User, endpoint: str) -> WerkzeugResponse | None:
+    """Send a user who must first change their password, or enrol a second factor, there."""
+    if user.must_change_password and endpoint not in PASSWORD_GATE:
+        target, message = "auth.change_password", _("Choisissez un nouveau mot de passe.")
+    elif requires_totp(user) and not has_totp(user) and endpoint not in ENROLMENT_GATE:
+        target, message = "auth.totp_setup", _("Activez le second facteur pour continuer.")
+    else:
+        return None
+    if request.path.startswith("/api/"):
+        response = jsonify(error="action_required", message=message)
+        response.status_code = 403
+        return response
+    return redirect(url_for(target))
 
 
 def unauthorized() -> WerkzeugResponse:
@@ -66,11 +95,10 @@ def unauthorized() -> WerkzeugResponse:
     )
 
 
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The user of a live server-side session: revoked, idle or expired ones log out."""
+    record = resolve_session(db.session, get_settings(current_app), session_id, now_utc())
+    return record.user if record is not None else None
 
 
 def current_association() -> Association:

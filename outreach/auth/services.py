@@ -1,63 +1,93 @@
-"""Accounts: password hashing (argon2id), authentication, creation."""
+"""Accounts: authentication, creation, password changes and resets, team management.
+
+Plain functions over a session: they flush, the request (or the command) commits.
+Every change of a password, a role, an account's state or its second factor is
+audited, and ends the account's sessions at once.
+"""
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from config import Settings
 
-from ..clock import now_utc
+from ..audit import audit
 from ..models import Association, User
 from ..vocabulary import ASSOCIATION_ROLES, ROLES
+from .passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PasswordProblem,
+    context_words,
+    generate_temporary_password,
+    password_hasher,
+    password_problem,
+)
+from .sessions import revoke_user_sessions
+from .totp import remove_second_factor
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 128
+# Roles an administrator may swap: an account keeps its association, or its lack of one.
+ROLE_SWAPS = {"worker": "supervisor", "supervisor": "worker", "funder": "admin", "admin": "funder"}
 
 
 class AccountError(ValueError):
-    """An account that cannot be created as asked; the message says why."""
+    """An account that cannot be created as asked; the message says why (in English, CLI)."""
 
 
-def password_hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_cost_kib,
-        parallelism=settings.argon2_parallelism,
-    )
+class ManagementError(ValueError):
+    """A team-management action that is refused; the message is for the interface."""
+
+    def __init__(self, message: str | LazyString) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def find_account(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def verify_password(settings: Settings, user: User, password: str) -> bool:
+    try:
+        return password_hasher(settings).verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(session: Session, settings: Settings, email: str, password: str) -> User | None:
+    """The active account whose password this is; None for any failure, alike."""
     hasher = password_hasher(settings)
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = find_account(session, email)
     if user is None:
         # Spend the same time as for a real account, so that timing does not reveal it.
         hasher.hash(password)
         return None
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if not user.active:
+    if not verify_password(settings, user, password) or not user.active:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    user.last_login_at = now_utc()
-    session.flush()
+        session.flush()
     return user
 
 
-def check_password_policy(password: str) -> None:
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+def check_password_policy(password: str, context: Iterable[str] = ()) -> None:
+    problem = password_problem(password, context)
+    if problem is PasswordProblem.LENGTH:
         raise AccountError(
             f"the password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
         )
+    if problem is PasswordProblem.COMMON:
+        raise AccountError("this password is too common or too easy to guess")
 
 
 def create_user(
@@ -81,7 +111,7 @@ def create_user(
             if role in ASSOCIATION_ROLES
             else f"a {role} belongs to no association"
         )
-    check_password_policy(password)
+    check_password_policy(password, context_words(email))
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"an account already uses {email}")
     user = User(
@@ -94,3 +124,118 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def _set_password(
+    session: Session,
+    settings: Settings,
+    user: User,
+    password: str,
+    now: datetime,
+    *,
+    temporary: bool,
+) -> None:
+    user.password_hash = password_hasher(settings).hash(password)
+    user.must_change_password = temporary
+    user.password_changed_at = now
+    revoke_user_sessions(
+        session, user.id, "password_reset" if temporary else "password_changed", now
+    )
+    session.flush()
+
+
+def change_own_password(
+    session: Session, settings: Settings, user: User, new_password: str, now: datetime
+) -> None:
+    """The user's own change (current password checked by the caller): every session ends."""
+    check_password_policy(new_password, context_words(user.email))
+    _set_password(session, settings, user, new_password, now, temporary=False)
+    audit(session, "password.changed", actor=user, association_id=user.association_id)
+
+
+def manageable_accounts(session: Session, actor: User) -> Sequence[User]:
+    """Admins: every account. Supervisors: their association's team. Others: none."""
+    query = (
+        select(User)
+        .options(selectinload(User.association))
+        .order_by(User.association_id.is_(None), User.association_id, User.role, User.email)
+    )
+    if actor.role == "supervisor":
+        query = query.where(User.association_id == actor.association_id)
+    elif actor.role != "admin":
+        return []
+    return session.scalars(query).all()
+
+
+def get_manageable(session: Session, actor: User, user_id: int) -> User | None:
+    """The account if the actor may manage it: another association's looks missing."""
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    if actor.role == "admin":
+        return user
+    if actor.role == "supervisor" and user.association_id == actor.association_id:
+        return user
+    return None
+
+
+def _not_oneself(actor: User, user: User) -> None:
+    if actor.id == user.id:
+        raise ManagementError(_l("Utilisez « Mon compte » pour votre propre compte."))
+
+
+def reset_password(
+    session: Session, settings: Settings, actor: User, user: User, now: datetime
+) -> str:
+    """A temporary password, to be changed at the next login; shown once to the actor."""
+    _not_oneself(actor, user)
+    temporary = generate_temporary_password()
+    _set_password(session, settings, user, temporary, now, temporary=True)
+    audit(
+        session, "password.reset", actor=actor, association_id=user.association_id, user_id=user.id
+    )
+    return temporary
+
+
+def set_active(session: Session, actor: User, user: User, active: bool, now: datetime) -> None:
+    _not_oneself(actor, user)
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        revoke_user_sessions(session, user.id, "deactivated", now)
+    audit(
+        session,
+        "user.reactivated" if active else "user.deactivated",
+        actor=actor,
+        association_id=user.association_id,
+        user_id=user.id,
+    )
+    session.flush()
+
+
+def change_role(session: Session, actor: User, user: User, role: str, now: datetime) -> None:
+    """Admins only: worker <-> supervisor, funder <-> admin (the tenant never changes)."""
+    _not_oneself(actor, user)
+    if actor.role != "admin" or ROLE_SWAPS.get(user.role) != role:
+        raise ManagementError(_l("Ce changement de rôle n'est pas possible."))
+    previous, user.role = user.role, role
+    revoke_user_sessions(session, user.id, "role_changed", now)
+    audit(
+        session,
+        "user.role_changed",
+        actor=actor,
+        association_id=user.association_id,
+        user_id=user.id,
+        previous_role=previous,
+        role=role,
+    )
+    session.flush()
+
+
+def reset_second_factor(session: Session, actor: User, user: User, now: datetime) -> None:
+    """A lost phone: the account enrols again at its next login (if its role requires it)."""
+    _not_oneself(actor, user)
+    remove_second_factor(session, user)
+    revoke_user_sessions(session, user.id, "second_factor_reset", now)
+    audit(session, "totp.reset", actor=actor, association_id=user.association_id, user_id=user.id)

@@ -67,7 +67,8 @@ class EndPatrolForm(FlaskForm):
 
 def _as_int(value: str) -> int | str:
     stripped = value.strip()
-    return int(stripped) if stripped.isdigit() else stripped
+    # isdigit() alone admits "²", which int() refuses: ASCII digits only.
+    return int(stripped) if stripped.isascii() and stripped.isdigit() else stripped
 
 
 def contact_payload_from_form(form: MultiDict[str, str], patrol_id: int | None) -> dict[str, Any]:

@@ -1,42 +1,151 @@
-"""Aggregates for funders: counts across associations, small counts hidden."""
+"""Funders' summary: protected aggregates across associations, for fixed periods only.
+
+The figures themselves come from outreach/reports (registry, roll-up, suppression); this
+module chooses the period, flattens the protected figures for the CSV, and keeps the
+admin's targets.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..clock import iso_week_of
-from ..models import Contact
+from ..clock import now_utc
+from ..models import IndicatorTarget, User
+from ..reports.csv_export import Cell as CsvCell
+from ..reports.periods import (
+    PERIOD_KINDS,
+    Period,
+    complete_periods,
+    last_complete_week,
+    period_from_key,
+    week_period,
+)
+from ..reports.services import Cell, FundersSummary, plan_start_week
+from ..reports.suppression import DEFAULT_THRESHOLD, Status
 
-DEFAULT_SUPPRESSION_THRESHOLD = 5
+THRESHOLD_VARIABLE = "OUTREACH_SUPPRESSION_THRESHOLD"
 
 
-def complete_weeks(now: datetime, count: int) -> list[str]:
-    """The `count` last complete ISO weeks, oldest first."""
-    return [iso_week_of(now - timedelta(weeks=back)) for back in range(count, 0, -1)]
-
-
-def protected(count: int, threshold: int = DEFAULT_SUPPRESSION_THRESHOLD) -> int | None:
-    """None stands for a hidden count (1 to threshold - 1): it can identify someone."""
-    return None if 0 < count < threshold else count
-
-
-def weekly_contacts(
-    session: Session, weeks: Sequence[str], threshold: int = DEFAULT_SUPPRESSION_THRESHOLD
-) -> list[tuple[str, int | None]]:
-    """Contacts per week, all associations together.
-
-    A single series with no published total: hiding a small week cannot be undone
-    by subtraction.
-    """
-    counts = dict(
-        session.execute(
-            select(Contact.iso_week, func.count(Contact.id))
-            .where(Contact.iso_week.in_(weeks))
-            .group_by(Contact.iso_week)
-        ).all()
+def suppression_threshold() -> int:
+    """Counts from 1 to threshold - 1 are hidden (app config, else environment, else 5)."""
+    configured = current_app.config.get("SUPPRESSION_THRESHOLD") or os.environ.get(
+        THRESHOLD_VARIABLE
     )
-    return [(week, protected(counts.get(week, 0), threshold)) for week in weeks]
+    threshold = int(configured) if configured else DEFAULT_THRESHOLD
+    if threshold < 2:
+        raise ValueError(f"{THRESHOLD_VARIABLE} must be at least 2")
+    return threshold
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChoices:
+    """The fixed periods a funder may pick, by kind, newest first."""
+
+    chosen: Period
+    by_kind: dict[str, list[Period]]
+
+
+def period_choices(
+    session: Session, value: str | None, now: datetime | None = None
+) -> PeriodChoices | None:
+    """Periods on offer and the one asked for ("week:2026-W46"); None if it is not one of them."""
+    last = last_complete_week(now or now_utc())
+    start = min(plan_start_week(session, last), last)
+    by_kind = {kind: complete_periods(kind, start, last) for kind in PERIOD_KINDS}
+    if not value:
+        return PeriodChoices(week_period(last), by_kind)
+    kind, _, key = value.partition(":")
+    chosen = period_from_key(kind, key, start, last)
+    return None if chosen is None else PeriodChoices(chosen, by_kind)
+
+
+SUMMARY_HEADER = [
+    "period_kind",
+    "period",
+    "first_week",
+    "last_week",
+    "zone",
+    "association",
+    "indicator",
+    "value",
+    "note",
+]
+
+
+def summary_rows(summary: FundersSummary) -> Iterator[list[CsvCell]]:
+    """The protected figures, one row per indicator and cell (total: zone and association empty)."""
+    period = summary.period
+    zones = {zone.id: zone.code for zone in summary.zones}
+    associations = {association.id: association.slug for association in summary.associations}
+
+    def row(code: str, zone: str, association: str, cell: Cell) -> list[CsvCell]:
+        note = {
+            Status.PUBLISHED: "",
+            Status.SMALL: f"< {summary.threshold}",
+            Status.SUPPRESSED: "masqué",
+        }[cell.status]
+        value = cell.value
+        if value is not None and summary.registry[code].unit == "count":
+            value = int(value)
+        return [
+            period.kind,
+            period.key,
+            period.first_week,
+            period.last_week,
+            zone,
+            association,
+            code,
+            value,
+            note,
+        ]
+
+    for figure in summary.rows:
+        code = figure.indicator.code
+        yield row(code, "", "", figure.total)
+        for zone_id, cell in summary.by_zone[code].items():
+            yield row(code, zones[zone_id], "", cell)
+        for association_id, cell in summary.by_association[code].items():
+            yield row(code, "", associations[association_id], cell)
+
+
+def summary_filename(period: Period) -> str:
+    return f"maraudes-synthese-{period.kind}-{period.key}.csv"
+
+
+# --- targets ----------------------------------------------------------------------------
+
+
+def targets(session: Session) -> Sequence[IndicatorTarget]:
+    return session.scalars(
+        select(IndicatorTarget).order_by(IndicatorTarget.indicator, IndicatorTarget.period)
+    ).all()
+
+
+def set_target(
+    session: Session, indicator: str, period: str, value: float | None, by: User
+) -> IndicatorTarget | None:
+    """Create, change or (value None) remove the target of an indicator for a kind of period."""
+    existing = session.scalar(
+        select(IndicatorTarget).where(
+            IndicatorTarget.indicator == indicator, IndicatorTarget.period == period
+        )
+    )
+    if value is None:
+        if existing is not None:
+            session.execute(delete(IndicatorTarget).where(IndicatorTarget.id == existing.id))
+        return None
+    if existing is None:
+        existing = IndicatorTarget(indicator=indicator, period=period)
+        session.add(existing)
+    existing.value = value
+    existing.updated_at = now_utc()
+    existing.updated_by_id = by.id
+    session.flush()
+    return existing

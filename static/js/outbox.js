@@ -168,11 +168,21 @@
   function interceptContactForm() {
     const form = document.querySelector("form.contact-form[data-offline]");
     if (!form) return;
+    const save = form.querySelector('button[type="submit"]');
+    let saving = false;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (saving) return;
+      // The reset form sits under the same finger: a second tap must not save a blank contact.
+      saving = true;
+      save.disabled = true;
       await OutboxCore.add(payloadOf(form));
       resetForNext(form);
       confirmSaved(form);
+      setTimeout(() => {
+        saving = false;
+        save.disabled = false;
+      }, 1200);
       await render();
       if ("serviceWorker" in navigator && "SyncManager" in window) {
         navigator.serviceWorker.ready.then((registration) => registration.sync.register("outbox")).catch(() => {});
@@ -198,7 +208,14 @@
   document.addEventListener("DOMContentLoaded", async () => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token && panel.dataset.authenticated) await OutboxCore.setMeta("csrf", token.content);
-    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js").catch(() => {});
+      if (document.querySelector("form.contact-form[data-offline]")) {
+        navigator.serviceWorker.ready.then((registration) => {
+          if (registration.active) registration.active.postMessage({ cacheShell: location.pathname });
+        });
+      }
+    }
     interceptContactForm();
     warnBeforeLogout();
     window.addEventListener("online", sync);

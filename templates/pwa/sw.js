@@ -50,6 +50,20 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
 });
 
+// A page that shows the form asks for its shell to be kept, so that it reloads offline.
+self.addEventListener("message", (event) => {
+  const path = event.data && event.data.cacheShell;
+  if (typeof path !== "string" || !FORM_SHELL.test(path)) return;
+  event.waitUntil(
+    fetch(path, { credentials: "same-origin" }).then((response) => {
+      if (response.ok && !response.redirected) {
+        return caches.open(CACHE).then((cache) => cache.put(path, response));
+      }
+      return undefined;
+    }).catch(() => {})
+  );
+});
+
 // Background Sync where the browser has it; the page also syncs on its own.
 self.addEventListener("sync", (event) => {
   if (event.tag === "outbox") event.waitUntil(OutboxCore.sync());

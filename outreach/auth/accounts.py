@@ -1,0 +1,131 @@
+"""Team accounts: supervisors manage their association's, admins everyone's.
+
+Reset a password (a temporary one, shown once, to change at the next login), reset a
+lost second factor, deactivate or reactivate, and (admins) swap worker/supervisor or
+funder/admin. Another association's account answers 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .. import get_settings
+from ..clock import now_utc
+from ..extensions import db
+from ..models import User
+from ..vocabulary import ROLES
+from .access import roles_required
+from .forms import ActiveForm, RoleForm
+from .services import (
+    ROLE_SWAPS,
+    ManagementError,
+    change_role,
+    get_manageable,
+    manageable_accounts,
+    reset_password,
+    reset_second_factor,
+    set_active,
+)
+from .totp import has_totp
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+Page = str | WerkzeugResponse | tuple[str, int]
+MANAGERS = ("supervisor", "admin")
+
+
+def _actor() -> User:
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
+def _target(user_id: int) -> User:
+    user = get_manageable(db.session, _actor(), user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _index_page(status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "auth/accounts.html",
+        accounts=manageable_accounts(db.session, _actor()),
+        roles=ROLES,
+        swaps=ROLE_SWAPS,
+        has_totp=has_totp,
+    ), status
+
+
+def _refused(error: ManagementError) -> tuple[str, int]:
+    flash(str(error.message), "error")
+    return _index_page(422)
+
+
+@bp.get("")
+@roles_required(*MANAGERS)
+def index() -> Page:
+    return _index_page()
+
+
+@bp.post("/<int:user_id>/password")
+@roles_required(*MANAGERS)
+def reset_password_view(user_id: int) -> Page:
+    user = _target(user_id)
+    try:
+        temporary = reset_password(db.session, get_settings(current_app), _actor(), user, now_utc())
+    except ManagementError as error:
+        return _refused(error)
+    return render_template("auth/temporary_password.html", account=user, password=temporary)
+
+
+@bp.post("/<int:user_id>/second-factor")
+@roles_required(*MANAGERS)
+def reset_second_factor_view(user_id: int) -> Page:
+    user = _target(user_id)
+    try:
+        reset_second_factor(db.session, _actor(), user, now_utc())
+    except ManagementError as error:
+        return _refused(error)
+    flash(_("Second facteur de %(email)s réinitialisé.", email=user.email), "success")
+    return redirect(url_for("accounts.index"))
+
+
+@bp.post("/<int:user_id>/active")
+@roles_required(*MANAGERS)
+def set_active_view(user_id: int) -> Page:
+    user = _target(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        return _refused(ManagementError(_("Action inconnue.")))
+    try:
+        set_active(db.session, _actor(), user, form.active.data == "1", now_utc())
+    except ManagementError as error:
+        return _refused(error)
+    if user.active:
+        flash(_("Compte %(email)s réactivé.", email=user.email), "success")
+    else:
+        flash(
+            _("Compte %(email)s désactivé : ses sessions sont fermées.", email=user.email),
+            "success",
+        )
+    return redirect(url_for("accounts.index"))
+
+
+@bp.post("/<int:user_id>/role")
+@roles_required("admin")
+def change_role_view(user_id: int) -> Page:
+    user = _target(user_id)
+    form = RoleForm()
+    try:
+        if not form.validate_on_submit():
+            raise ManagementError(_("Ce changement de rôle n'est pas possible."))
+        change_role(db.session, _actor(), user, form.role.data or "", now_utc())
+    except ManagementError as error:
+        return _refused(error)
+    flash(
+        _("%(email)s est maintenant %(role)s.", email=user.email, role=ROLES[user.role]), "success"
+    )
+    return redirect(url_for("accounts.index"))

@@ -1,0 +1,89 @@
+"""Server-side sessions: a login is a row; the cookie carries its random id, nothing else.
+
+A session ends when it is revoked (logout, password change or reset, deactivation,
+role change, second factor reset), after `session_idle_minutes` without a request,
+or `session_absolute_hours` after the login, whatever the activity. Only the SHA-256 of
+the id is stored. `last_seen_at` is written at most once a minute per session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from config import Settings
+
+from ..models import User, UserSession
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+TOKEN_BYTES = 32
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, now: datetime) -> str:
+    """Record a new session for the user; returns its id, for the cookie only."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        UserSession(token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now)
+    )
+    user.last_login_at = now
+    session.flush()
+    return token
+
+
+def resolve_session(
+    session: Session, settings: Settings, token: str, now: datetime
+) -> UserSession | None:
+    """The live session with this id, its last use refreshed; None if it has ended."""
+    record = session.scalar(
+        select(UserSession)
+        .where(UserSession.token_hash == token_hash(token))
+        .options(joinedload(UserSession.user))
+    )
+    if record is None or record.revoked_at is not None:
+        return None
+    reason = _ended(record, settings, now)
+    if reason is not None:
+        record.revoked_at, record.revoked_reason = now, reason
+        session.flush()
+        return None
+    if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
+        record.last_seen_at = now
+        session.flush()
+    return record
+
+
+def _ended(record: UserSession, settings: Settings, now: datetime) -> str | None:
+    if not record.user.active:
+        return "deactivated"
+    if now - record.created_at >= timedelta(hours=settings.session_absolute_hours):
+        return "expired"
+    if now - record.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
+        return "idle"
+    return None
+
+
+def revoke_session(session: Session, token: str, reason: str, now: datetime) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+
+
+def revoke_user_sessions(session: Session, user_id: int, reason: str, now: datetime) -> int:
+    """End every session of the user at once; returns how many were live."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,45 @@
+"""How figures read in French: counts with thin spaces, shares as percentages."""
+
+from __future__ import annotations
+
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+
+from .indicators import Indicator
+from .suppression import Status
+
+
+def format_value(indicator: Indicator, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if indicator.unit == "share":
+        return format_percent(value, "#,##0 %")
+    if indicator.unit in ("rate", "hours"):
+        return format_decimal(value, "#,##0.0")
+    return format_decimal(value, "#,##0")
+
+
+def format_protected(
+    indicator: Indicator, value: float | None, status: Status, threshold: int
+) -> str:
+    if status is Status.SMALL:
+        return _("< %(threshold)s", threshold=threshold)
+    if status is Status.SUPPRESSED:
+        return _("masqué")
+    return format_value(indicator, value)
+
+
+def format_change(indicator: Indicator, value: float | None, previous: float | None) -> str:
+    """Change since the previous week: "+3", "-2 pts", or "" when there is nothing to compare."""
+    if value is None or previous is None:
+        return ""
+    if indicator.unit == "share":
+        points = round((value - previous) * 100)
+        return _("%(sign)s%(points)s pts", sign=_sign(points), points=abs(points))
+    difference = value - previous
+    number = format_decimal(abs(difference), "#,##0.#" if indicator.unit != "count" else "#,##0")
+    return f"{_sign(difference)}{number}"
+
+
+def _sign(number: float) -> str:
+    return "+" if number > 0 else "\u2212" if number < 0 else "±"

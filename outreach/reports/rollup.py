@@ -1,0 +1,203 @@
+"""The weekly roll-up: every measure of the registry, per ISO week, association and zone.
+
+Database triggers (migration 0003) mark a week stale whenever a contact, one of its needs,
+materials or referrals is written, and mark the later weeks of the same person too (their
+"first seen" counts depend on the earlier weeks). Readers call `refresh` first: it
+recomputes the stale weeks from the raw rows, in SQL, and nothing else. Rows are stored
+for each association and zone, for each association with zone 0 (all zones), and for
+association 0 (all associations, counted with the regional pseudonym), with and without
+zones. Only non-zero values are stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+
+from sqlalchemy import Select, case, delete, func, insert, literal, select, text
+from sqlalchemy.orm import Session, aliased
+
+from ..models import (
+    ALL,
+    Contact,
+    ContactMaterial,
+    ContactNeed,
+    Referral,
+    RollupStale,
+    RollupWeek,
+    WeeklyPerson,
+    WeeklyRollup,
+)
+from .indicators import contact_measure_sql, family_measure, referral_measure_sql
+from .periods import month_start_week, quarter_start_week, year_start_week
+
+ADVISORY_LOCK_KEY = 72_010_003  # one refresher at a time on PostgreSQL
+
+Key = tuple[int, int]  # (association_id or ALL, zone_id or ALL)
+WeekSums = dict[Key, dict[str, int]]
+
+
+def refresh(session: Session, up_to: str | None = None) -> list[str]:
+    """Recompute the stale weeks (up to a week, if given); returns them, oldest first.
+
+    A later week never changes an earlier one, so a reader of complete weeks leaves the
+    current week (written all the time) for its own reader. The marks are taken (deleted)
+    before the raw rows are read: a contact committed meanwhile leaves its own mark.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    taken = delete(RollupStale).returning(RollupStale.iso_week)
+    if up_to is not None:
+        taken = taken.where(RollupStale.iso_week <= up_to)
+    weeks = sorted(set(session.scalars(taken)))
+    # Presence first, for every week: the "first seen" counts look back at earlier weeks.
+    for week in weeks:
+        _rebuild_presence(session, week)
+    for week in weeks:
+        _rebuild_week(session, week)
+    session.flush()
+    return weeks
+
+
+def rebuild_all(session: Session) -> list[str]:
+    """Forget the roll-up and recompute every week that has contacts."""
+    session.execute(delete(WeeklyRollup))
+    session.execute(delete(WeeklyPerson))
+    session.execute(delete(RollupStale))
+    weeks = session.scalars(select(Contact.iso_week).distinct()).all()
+    session.execute(insert(RollupStale), [{"iso_week": week} for week in weeks])
+    return refresh(session)
+
+
+def _rebuild_presence(session: Session, week: str) -> None:
+    session.execute(delete(WeeklyPerson).where(WeeklyPerson.iso_week == week))
+    columns = ("pseudonym", "association_id", "zone_id", "iso_week")
+    week_value = literal(week)
+    levels: tuple[Select[tuple[str | None, int, int, str]], ...] = (
+        select(Contact.pseudonym_association, Contact.association_id, Contact.zone_id, week_value),
+        select(Contact.pseudonym_association, Contact.association_id, literal(ALL), week_value),
+        select(Contact.pseudonym_region, literal(ALL), Contact.zone_id, week_value),
+        select(Contact.pseudonym_region, literal(ALL), literal(ALL), week_value),
+    )
+    for level in levels:
+        pseudonym = level.selected_columns[0]
+        query = level.where(Contact.iso_week == week, pseudonym.is_not(None)).distinct()
+        session.execute(insert(WeeklyPerson).from_select(columns, query))
+
+
+def _rebuild_week(session: Session, week: str) -> None:
+    session.execute(delete(WeeklyRollup).where(WeeklyRollup.iso_week == week))
+    # A new random version at each recomputation: a counter could start again after the
+    # tables are emptied or restored, and serve cached figures of older data.
+    version = session.get(RollupWeek, week) or RollupWeek(iso_week=week)
+    version.version = secrets.randbits(62)
+    session.add(version)
+    sums = _with_totals(_additive_sums(session, week))
+    for key, values in _people_sums(session, week).items():
+        sums.setdefault(key, {}).update(values)
+    rows = [
+        {
+            "iso_week": week,
+            "association_id": association_id,
+            "zone_id": zone_id,
+            "measure": measure,
+            "value": value,
+        }
+        for (association_id, zone_id), values in sums.items()
+        for measure, value in values.items()
+        if value
+    ]
+    if rows:
+        session.execute(insert(WeeklyRollup), rows)
+
+
+def _additive_sums(session: Session, week: str) -> WeekSums:
+    """The additive measures of one week, per association and zone."""
+    sums: WeekSums = defaultdict(dict)
+    key = (Contact.association_id, Contact.zone_id)
+    of_week = Contact.iso_week == week
+
+    contact_sql = contact_measure_sql()
+    for association_id, zone_id, *values in session.execute(
+        select(*key, *contact_sql.values()).where(of_week).group_by(*key)
+    ):
+        sums[association_id, zone_id].update(zip(contact_sql, values, strict=True))
+
+    referral_sql = referral_measure_sql()
+    for association_id, zone_id, *values in session.execute(
+        select(*key, *referral_sql.values()).join(Referral).where(of_week).group_by(*key)
+    ):
+        sums[association_id, zone_id].update(zip(referral_sql, values, strict=True))
+
+    families = (
+        ("need", ContactNeed.need_code, func.count(), ContactNeed),
+        (
+            "material",
+            ContactMaterial.material_code,
+            func.sum(ContactMaterial.quantity),
+            ContactMaterial,
+        ),
+        ("referral", Referral.destination_code, func.count(), Referral),
+    )
+    for family, code_column, aggregate, table in families:
+        query = (
+            select(*key, code_column, aggregate)
+            .join(table, table.contact_id == Contact.id)
+            .where(of_week)
+            .group_by(*key, code_column)
+        )
+        for association_id, zone_id, code, value in session.execute(query):
+            sums[association_id, zone_id][family_measure(family, code)] = int(value)
+    return sums
+
+
+def _with_totals(sums: WeekSums) -> WeekSums:
+    """Add the association totals (zone 0), the zone totals and the grand total (association 0)."""
+    totals: WeekSums = defaultdict(lambda: defaultdict(int))
+    for (association_id, zone_id), values in sums.items():
+        for key in ((association_id, zone_id), (association_id, ALL), (ALL, zone_id), (ALL, ALL)):
+            for measure, value in values.items():
+                totals[key][measure] += int(value)
+    return {key: dict(values) for key, values in totals.items()}
+
+
+def _people_sums(session: Session, week: str) -> WeekSums:
+    """People present in the week, and those seen for the first time in its month, etc."""
+    earlier = aliased(WeeklyPerson)
+    present = WeeklyPerson
+    previous = (
+        select(func.max(earlier.iso_week))
+        .where(
+            earlier.pseudonym == present.pseudonym,
+            earlier.association_id == present.association_id,
+            earlier.zone_id == present.zone_id,
+            earlier.iso_week < week,
+        )
+        .scalar_subquery()
+    )
+    seen = (
+        select(present.association_id, present.zone_id, previous.label("previous"))
+        .where(present.iso_week == week)
+        .subquery()
+    )
+
+    def first_since(start: str | None) -> object:
+        before = seen.c.previous.is_(None)
+        if start is not None:
+            before = before | (seen.c.previous < start)
+        return func.sum(case((before, 1), else_=0))
+
+    measures = {
+        "people": func.count(),
+        "people_first_month": first_since(month_start_week(week)),
+        "people_first_quarter": first_since(quarter_start_week(week)),
+        "people_first_year": first_since(year_start_week(week)),
+        "people_first_ever": first_since(None),
+    }
+    query = select(seen.c.association_id, seen.c.zone_id, *measures.values()).group_by(
+        seen.c.association_id, seen.c.zone_id
+    )
+    return {
+        (association_id, zone_id): dict(zip(measures, map(int, values), strict=True))
+        for association_id, zone_id, *values in session.execute(query)
+    }

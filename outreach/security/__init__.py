@@ -1,0 +1,1 @@
+"""Security and privacy plumbing: response headers, retention purge, the audit-log page."""

@@ -1,0 +1,3 @@
+"""Browser fixtures for every test in this folder (defined in tests/browser_support.py)."""
+
+from tests.browser_support import browser, live_server, page, playwright, request_log  # noqa: F401

@@ -1,0 +1,211 @@
+"""Offline-first capture in Chromium (Pixel 5): nothing lost, nothing stored twice.
+
+The phone loses the network, the server answers 500, the answer is lost after the
+server saved, the session expires while offline: in each case every contact logged
+reaches the database exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, Playwright, Route, expect
+from sqlalchemy import func, select
+
+from outreach.extensions import db
+from outreach.models import Contact
+from tests.browser_support import (
+    OUTBOX_JS,
+    chip,
+    contact_rows,
+    log_in,
+    open_contact_form,
+    open_context,
+    plus,
+    save_button,
+    saved_note,
+    screenshot,
+    start_patrol,
+    wait_until_sent,
+)
+from tests.conftest import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+
+SHELL_CACHED_JS = """async () => {
+    const keys = await caches.keys();
+    for (const key of keys) {
+        if (await (await caches.open(key)).match(location.pathname)) return true;
+    }
+    return false;
+}"""
+
+
+def ready_for_offline(page: Page) -> None:
+    """The service worker controls the page and keeps the form's shell."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    for _ in range(100):
+        if page.evaluate(SHELL_CACHED_JS):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the service worker did not cache the new-contact form")
+
+
+def outbox(page: Page) -> dict:
+    return page.evaluate(OUTBOX_JS)
+
+
+def log_contact(page: Page, gender: str = "Femme") -> None:
+    chip(page, "Genre", gender).click()
+    plus(page, "Kit base").click()
+    save_button(page).click()
+    expect(saved_note(page)).to_be_visible()
+    expect(save_button(page)).to_be_enabled()
+
+
+def distinct_client_ids(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(func.distinct(Contact.client_id)))) or 0
+
+
+@pytest.fixture
+def routable_page(browser: Browser, playwright: Playwright) -> Iterator[Page]:
+    """A phone whose requests Playwright can intercept: Chromium routes nothing that a
+    service worker fetches, so this one runs without it (the outbox does the retrying)."""
+    context = open_context(browser, playwright, service_workers="block")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def go_online(page: Page) -> None:
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+
+def test_five_contacts_offline_survive_a_reload_and_arrive_once(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+    page.context.set_offline(True)
+    for index in range(5):
+        log_contact(page, "Femme" if index % 2 else "Homme")
+    expect(page.get_by_test_id("outbox-count")).to_contain_text("5 contact(s) en attente")
+    assert contact_rows(app) == 0
+
+    page.reload()  # still offline: the service worker serves the form's shell
+    expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+    expect(page.get_by_test_id("outbox-count")).to_contain_text("5 contact(s) en attente")
+    screenshot(page, "20-offline-five-waiting", full_page=False)
+    assert outbox(page)["pending"] == 5
+
+    go_online(page)
+    wait_until_sent(page)
+    expect(page.get_by_test_id("outbox-count")).to_have_count(0)
+    assert contact_rows(app) == 5
+    assert distinct_client_ids(app) == 5
+
+
+def test_a_lost_answer_and_a_server_error_are_retried_and_stored_once(
+    routable_page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    page = routable_page
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    answers: list[list[str]] = []
+
+    def flaky_network(route: Route) -> None:
+        attempt = len(answers)
+        if attempt == 0:  # the server crashes before saving anything
+            answers.append(["500"])
+            route.fulfill(status=500, body="boom")
+            return
+        response = route.fetch()  # the server saves...
+        answers.append([r["status"] for r in json.loads(response.text())["results"]])
+        if attempt == 1:
+            route.abort("connectionreset")  # ...but the phone never hears it
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/api/v1/contacts", flaky_network)
+    log_contact(page)
+    page.wait_for_timeout(300)
+    assert outbox(page)["pending"] == 1, "a 500 keeps the contact on the phone"
+    assert contact_rows(app) == 0
+
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.wait_for_timeout(300)
+    assert outbox(page)["pending"] == 1, "an answer that never came keeps it too"
+    assert contact_rows(app) == 1, "the server did save it"
+
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    wait_until_sent(page)
+    assert answers == [["500"], ["created"], ["unchanged"]]
+    assert contact_rows(app) == 1
+
+
+def test_session_expired_while_offline_then_log_in_and_everything_syncs(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+    form_url = page.url
+
+    page.context.set_offline(True)
+    page.context.clear_cookies()  # the session ends while the phone is offline
+    log_contact(page)
+    log_contact(page, "Homme")
+    go_online(page)
+
+    login_link = page.get_by_role("link", name="Session expirée : reconnectez-vous pour envoyer")
+    expect(login_link).to_be_visible()
+    assert outbox(page)["pending"] == 2, "a 401 keeps the queue"
+    screenshot(page, "21-session-expired", full_page=False)
+    login_link.click()
+
+    page.get_by_label("Adresse e-mail").fill(world.users["worker"].email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(form_url)
+    wait_until_sent(page)
+    assert contact_rows(app) == 2
+
+
+def test_logging_out_warns_when_contacts_still_wait(
+    routable_page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    page = routable_page
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    page.route("**/api/v1/contacts", lambda route: route.fulfill(status=503, body="down"))
+    log_contact(page)
+
+    messages: list[str] = []
+
+    def answer(dialog: object, accept: bool) -> None:
+        messages.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.accept() if accept else dialog.dismiss()  # type: ignore[attr-defined]
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    page.get_by_role("button", name="Déconnexion").click()
+    page.wait_for_timeout(300)
+    assert messages and "1 contact(s) attendent encore" in messages[0]
+    expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    page.get_by_role("button", name="Déconnexion").click()
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    assert outbox(page)["pending"] == 1, "logging out keeps what waits on the phone"
+    assert contact_rows(app) == 0
