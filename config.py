@@ -61,6 +61,8 @@ class Settings:
     audit_retention_months: int = 12
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
     trusted_proxy_hops: int = 0
+    # Funders' figures: counts from 1 to threshold - 1 are hidden ("< 5").
+    suppression_threshold: int = 5
     testing: bool = False
 
     @property
@@ -91,6 +93,7 @@ class Settings:
             contact_retention_months=_positive_int(environ, "CONTACT_RETENTION_MONTHS", 24),
             audit_retention_months=_positive_int(environ, "AUDIT_RETENTION_MONTHS", 12),
             trusted_proxy_hops=_positive_int(environ, "TRUSTED_PROXY_HOPS", 0, minimum=0),
+            suppression_threshold=_positive_int(environ, "SUPPRESSION_THRESHOLD", 5, minimum=2),
         )
         settings.validate()
         return settings

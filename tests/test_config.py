@@ -54,3 +54,10 @@ def test_settings_are_frozen() -> None:
     settings = Settings.from_env({})
     with pytest.raises(AttributeError):
         settings.secret_key = "changed"  # type: ignore[misc]
+
+
+def test_suppression_threshold_is_configured_once_and_checked() -> None:
+    assert Settings.from_env({}).suppression_threshold == 5
+    assert Settings.from_env({"SUPPRESSION_THRESHOLD": "10"}).suppression_threshold == 10
+    with pytest.raises(ConfigError, match="SUPPRESSION_THRESHOLD"):
+        Settings.from_env({"SUPPRESSION_THRESHOLD": "1"})

@@ -93,3 +93,24 @@ def test_healthz_answers_503_when_the_database_is_unreachable(settings: Settings
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": {"state": "unreachable"}}
+
+
+def test_the_suppression_threshold_comes_from_the_settings(
+    client: FlaskClient, auth: AuthActions, app: Flask, world: World, settings: Settings
+) -> None:
+    auth.login_as(world, "worker")
+    patrol_id = start(client, auth, app, world)
+    for _ in range(6):
+        client.post(
+            f"/patrols/{patrol_id}/contacts/new", data=typical(open_form(client, patrol_id))
+        )
+    with app.app_context():
+        db.session.execute(update(Contact).values(iso_week=last_complete_week(now_utc())))
+        db.session.commit()
+
+    stricter = create_app(replace(settings, suppression_threshold=10))
+    funder = AuthActions(stricter.test_client())
+    funder.login_as(world, "funder")
+    page = text_of(funder.client.get("/summary"))
+    assert 'class="num">< 10</td>' in page
+    assert 'class="num">6</td>' not in page  # six contacts: under this threshold

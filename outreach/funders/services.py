@@ -7,7 +7,6 @@ admin's targets.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from .. import get_settings
 from ..clock import now_utc
 from ..models import IndicatorTarget, User
 from ..reports.csv_export import Cell as CsvCell
@@ -28,20 +28,12 @@ from ..reports.periods import (
     week_period,
 )
 from ..reports.services import Cell, FundersSummary, plan_start_week
-from ..reports.suppression import DEFAULT_THRESHOLD, Status
-
-THRESHOLD_VARIABLE = "OUTREACH_SUPPRESSION_THRESHOLD"
+from ..reports.suppression import Status
 
 
 def suppression_threshold() -> int:
-    """Counts from 1 to threshold - 1 are hidden (app config, else environment, else 5)."""
-    configured = current_app.config.get("SUPPRESSION_THRESHOLD") or os.environ.get(
-        THRESHOLD_VARIABLE
-    )
-    threshold = int(configured) if configured else DEFAULT_THRESHOLD
-    if threshold < 2:
-        raise ValueError(f"{THRESHOLD_VARIABLE} must be at least 2")
-    return threshold
+    """Counts from 1 to threshold - 1 are hidden (`SUPPRESSION_THRESHOLD`, default 5)."""
+    return get_settings(current_app).suppression_threshold
 
 
 @dataclass(frozen=True, slots=True)
