@@ -46,7 +46,7 @@ from outreach.capture.services import (
     start_patrol,
 )
 from outreach.capture.validation import validate_contact
-from outreach.demo.seed import _ensure_reference_data
+from outreach.demo.seed import ensure_reference_data
 from outreach.extensions import db
 from outreach.models import (
     Contact,
@@ -88,7 +88,7 @@ def prepare(settings: Settings) -> int:
     app = create_app(settings)
     with app.app_context():
         upgrade()
-        associations, zones = _ensure_reference_data(db.session)
+        associations, zones = ensure_reference_data(db.session)
         worker = create_user(
             db.session,
             settings,
@@ -203,7 +203,7 @@ def floor_insert(settings: Settings, batch: list[dict[str, Any]]) -> float:
         worker = db.session.scalars(select(User).where(User.email == "bench@demo.test")).one()
         association = worker.association
         assert association is not None
-        options = load_capture_options(db.session, association.id)
+        options = load_capture_options(db.session, association.id, [batch[0]["patrol_id"]])
         now = datetime.now(UTC)
         started = time.perf_counter()
         rows, needs, materials, referrals = [], [], [], []

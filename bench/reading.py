@@ -42,7 +42,7 @@ from outreach.demo.seed import (
     MATERIAL_RANGES,
     MATERIAL_WEIGHTS,
     NEED_WEIGHTS,
-    _ensure_reference_data,
+    ensure_reference_data,
 )
 from outreach.extensions import db
 from outreach.models import (
@@ -121,7 +121,7 @@ class Loader:
 
     def load(self) -> dict[str, float]:
         session = db.session
-        associations, zones = _ensure_reference_data(session)
+        associations, zones = ensure_reference_data(session)
         for slug, name in EXTRA_ASSOCIATIONS:
             associations[slug] = Association(slug=slug, name=name)
             session.add(associations[slug])

@@ -37,7 +37,7 @@ from outreach.auth.totp import (
     time_step,
 )
 from outreach.clock import now_utc
-from outreach.demo.seed import _ensure_reference_data
+from outreach.demo.seed import ensure_reference_data
 from outreach.extensions import db
 from outreach.models import Association, Material, Need, ReferralDestination, User
 
@@ -145,7 +145,7 @@ class World:
 @pytest.fixture
 def world(app: Flask, settings: Settings) -> World:
     with app.app_context():
-        associations, _zones = _ensure_reference_data(db.session)
+        associations, _zones = ensure_reference_data(db.session)
         users = {}
         for key, role, slug in (
             ("worker", "worker", "demo"),

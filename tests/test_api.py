@@ -271,3 +271,14 @@ def test_eight_clients_sending_the_same_batch_at_once_store_each_contact_once(
     for position in range(20):
         assert sorted(o[position] for o in outcomes) == ["created"] + ["unchanged"] * 7
     assert rows(app) == 20
+
+
+def test_a_patrol_id_beyond_any_integer_column_is_simply_unknown(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    api = api_for(client, auth, world)
+    for patrol_id in (2**31, 2**70, -1, 0):
+        response = api.post(contact(patrol_id=patrol_id))
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {"patrol_id": ["Tournée inconnue."]}
+    assert rows(app) == 0

@@ -62,7 +62,8 @@ def draft_of(association_id: int, **changes: Any) -> ContactDraft:
         "referrals": [{"destination": "shelter_115", "accompanied": True}],
     }
     body.update(changes)
-    draft, errors = validate_contact(body, load_capture_options(db.session, association_id), NOW)
+    options = load_capture_options(db.session, association_id, [body.get("patrol_id")])
+    draft, errors = validate_contact(body, options, NOW)
     assert draft is not None, errors
     return draft
 

@@ -58,7 +58,9 @@ def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
             "referrals": [{"destination": "shelter_115", "accompanied": True}],
         }
         draft, errors = validate_contact(
-            payload, load_capture_options(db.session, association.id), now
+            payload,
+            load_capture_options(db.session, association.id, [payload.get("patrol_id")]),
+            now,
         )
         assert draft is not None, errors
         result = record_contact(

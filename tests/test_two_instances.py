@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from config import PROJECT_ROOT, Settings
 from outreach import create_app
 from outreach.auth.services import create_user
-from outreach.demo.seed import _ensure_reference_data
+from outreach.demo.seed import ensure_reference_data
 from outreach.extensions import db
 from outreach.models import Contact
 
@@ -66,7 +66,7 @@ def shared_database(settings: Settings) -> Iterator[Settings]:
     app = create_app(shared)
     with app.app_context():
         upgrade()
-        associations, _zones = _ensure_reference_data(db.session)
+        associations, _zones = ensure_reference_data(db.session)
         for email in ("phone@demo.test", "target@demo.test", "bystander@demo.test"):
             create_user(
                 db.session,

@@ -93,7 +93,12 @@ def post_contacts() -> tuple[Response, int]:
             },
             422,
         )
-    options = load_capture_options(db.session, current_association().id)
+    items = payload if isinstance(payload, list) else [payload]
+    options = load_capture_options(
+        db.session,
+        current_association().id,
+        (item.get("patrol_id") for item in items if isinstance(item, dict)),
+    )
     if not isinstance(payload, list):
         return _json(*_save([payload], options)[0])
     if not payload or len(payload) > MAX_BATCH:

@@ -47,22 +47,42 @@ class RecordResult:
     outcome: Outcome
 
 
+# Patrol ids are 32-bit integers: a larger number cannot be one (nor be bound by SQLite).
+MAX_PATROL_ID = 2**31 - 1
+
+
 class PatrolError(Exception):
     """A patrol action that the patrol's state does not allow."""
 
 
-def load_capture_options(session: Session, association_id: int) -> CaptureOptions:
+def load_capture_options(
+    session: Session, association_id: int, patrol_ids: Iterable[object] = ()
+) -> CaptureOptions:
+    """What validation needs: the codes that exist, and which of the patrol ids the input
+    mentions belong to this association (only those are looked up)."""
+
     def codes(model: type[Need] | type[Material] | type[ReferralDestination]) -> frozenset[str]:
         return frozenset(session.scalars(select(model.code)))
 
+    wanted = {
+        i
+        for i in patrol_ids
+        if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_PATROL_ID
+    }
     return CaptureOptions(
         zones=dict(session.execute(select(Zone.code, Zone.id)).all()),
         needs=codes(Need),
         materials=codes(Material),
         destinations=codes(ReferralDestination),
         patrol_ids=frozenset(
-            session.scalars(select(Patrol.id).where(Patrol.association_id == association_id))
-        ),
+            session.scalars(
+                select(Patrol.id).where(
+                    Patrol.association_id == association_id, Patrol.id.in_(wanted)
+                )
+            )
+        )
+        if wanted
+        else frozenset(),
     )
 
 

@@ -178,7 +178,7 @@ def _render_contact_form(
 
 def _validate_form(patrol: Patrol) -> tuple[Any, Errors, dict[str, Any]]:
     payload = contact_payload_from_form(request.form, patrol.id)
-    options = load_capture_options(db.session, patrol.association_id)
+    options = load_capture_options(db.session, patrol.association_id, [patrol.id])
     draft, errors = validate_contact(payload, options, now_utc())
     return draft, errors, payload
 

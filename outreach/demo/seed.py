@@ -176,7 +176,7 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _ensure_reference_data(session: Session) -> tuple[dict[str, Association], dict[str, Zone]]:
+def ensure_reference_data(session: Session) -> tuple[dict[str, Association], dict[str, Zone]]:
     associations = {a.slug: a for a in session.scalars(select(Association))}
     for slug, name in ASSOCIATIONS:
         if slug not in associations:
@@ -375,7 +375,7 @@ def seed_demo(
 ) -> list[str]:
     """Create what is missing; returns lines to print."""
     check_password_policy(password)  # even when every account exists already
-    associations, zones = _ensure_reference_data(session)
+    associations, zones = ensure_reference_data(session)
     created = _ensure_accounts(session, settings, associations, password)
     report = [f"accounts created: {len(created)} ({', '.join(created) or 'none new'})"]
     generator = _Generator(session, settings, now_utc(), seed)
