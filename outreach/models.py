@@ -39,6 +39,7 @@ from .vocabulary import (
     ATMOSPHERES,
     GENDERS,
     HOUSING,
+    LOCALES,
     MATERIAL_CATEGORIES,
     MAX_MATERIAL_QUANTITY,
     REFERRAL_STATUSES,
@@ -108,6 +109,8 @@ class User(Base):
     totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Interface language chosen by the user (migration 0005); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     association: Mapped[Association | None] = relationship()
 
@@ -121,6 +124,7 @@ class User(Base):
             name="association_matches_role",
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        one_of("locale", LOCALES, "locale_known"),
     )
 
     # Flask-Login protocol.
@@ -433,6 +437,22 @@ class WeeklyPerson(Base):
     iso_week: Mapped[str] = mapped_column(String(8), primary_key=True)
 
     __table_args__ = (Index("ix_weekly_people_week", "iso_week"),)
+
+
+class WeekProtection(Base):
+    """The small-cell protection of one indicator's weekly table, kept in the database so
+    that a restart or another app instance does not redo it. Valid while the week's roll-up
+    version, the threshold and the table's cells (digest of their keys) stay the same."""
+
+    __tablename__ = "week_protections"
+
+    iso_week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64), primary_key=True)
+    threshold: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    cells_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    # One letter per cell, in the order the digest covers: p published, s small, m masked.
+    statuses: Mapped[str] = mapped_column(Text)
 
 
 class RollupStale(Base):

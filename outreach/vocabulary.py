@@ -17,6 +17,8 @@ ROLES: dict[str, LazyString] = {
 }
 # Roles that belong to one association (tenant); the others see no records.
 ASSOCIATION_ROLES = ("worker", "supervisor")
+# Interface languages; the first is the default (DOMAIN.md: French first).
+LOCALES = ("fr", "en")
 CAPTURE_ROLES = ("worker", "supervisor")
 
 GENDERS: dict[str, LazyString] = {
