@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -132,10 +142,12 @@ def contact_rows(
         family: {indicator.code.split(".", 1)[1]: n for n, indicator in enumerate(indicators)}
         for family, indicators in registry.families.items()
     }
-    contacts = session.execute(
+    # Core rows straight from the connection: the ORM's row loading costs a third of the time.
+    connection = session.connection()
+    contacts = connection.execute(
         select(
             Contact.id,
-            Contact.client_id,
+            type_coerce(Contact.client_id, String),
             Contact.iso_week,
             Contact.occurred_at,
             Contact.zone_id,
@@ -155,7 +167,7 @@ def contact_rows(
     for batch in contacts.partitions():
         ids = [row[0] for row in batch]
         needs: dict[int, list[int]] = {}
-        for contact_id, code in session.execute(
+        for contact_id, code in connection.execute(
             select(ContactNeed.contact_id, ContactNeed.need_code).where(
                 _one_of(session, ContactNeed.contact_id, ids)
             )
@@ -163,7 +175,7 @@ def contact_rows(
             flags = needs.setdefault(contact_id, [0] * len(positions["need"]))
             flags[positions["need"][code]] = 1
         materials: dict[int, list[int]] = {}
-        for contact_id, code, quantity in session.execute(
+        for contact_id, code, quantity in connection.execute(
             select(
                 ContactMaterial.contact_id, ContactMaterial.material_code, ContactMaterial.quantity
             ).where(_one_of(session, ContactMaterial.contact_id, ids))
@@ -171,7 +183,7 @@ def contact_rows(
             counts = materials.setdefault(contact_id, [0] * len(positions["material"]))
             counts[positions["material"][code]] = quantity
         referrals: dict[int, list[str]] = {}
-        for contact_id, destination, status in session.execute(
+        for contact_id, destination, status in connection.execute(
             select(Referral.contact_id, Referral.destination_code, Referral.status).where(
                 _one_of(session, Referral.contact_id, ids)
             )
@@ -197,7 +209,7 @@ def contact_rows(
             local = occurred_at.astimezone(PARIS)
             statuses = referrals.get(contact_id, no_referrals)
             yield [
-                str(client_id),
+                _uuid_text(client_id),
                 iso_week,
                 f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
                 f"{local.hour:02d}:{local.minute:02d}",
@@ -216,10 +228,20 @@ def contact_rows(
 
 
 def _one_of(session: Session, column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL one array parameter, not a thousand to render."""
+    """`column IN ids` with one parameter, not a thousand to render: an array on
+    PostgreSQL, a JSON list read by json_each on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("ids", ids, type_=postgresql.ARRAY(BigInteger)))
-    return column.in_(ids)
+    listed = func.json_each(bindparam("ids", json.dumps(ids))).table_valued("value")
+    return column.in_(select(listed.c.value))
+
+
+def _uuid_text(stored: object) -> str:
+    """A contact's id as text, without building a UUID object per row: SQLite keeps 32
+    hexadecimal digits, PostgreSQL's driver gives a UUID."""
+    if isinstance(stored, str) and len(stored) == 32:
+        return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+    return str(stored)
 
 
 # --- indicators -------------------------------------------------------------------------

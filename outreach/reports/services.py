@@ -6,13 +6,15 @@ Plain functions over a session, testable without HTTP. They read the weekly roll
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict, defaultdict
+import hashlib
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from threading import Lock
 
 from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -27,6 +29,7 @@ from ..models import (
     ReferralDestination,
     RollupWeek,
     WeeklyRollup,
+    WeekProtection,
     Zone,
 )
 from .indicators import (
@@ -40,7 +43,7 @@ from .indicators import (
 )
 from .periods import Period, shift_week, week_period, week_start_utc, weeks_between
 from .rollup import refresh
-from .suppression import TOTAL, CellKey, Status, inherit, protect_week_cached
+from .suppression import TOTAL, CellKey, Status, WeekTable, inherit, protect_week
 
 TREND_WEEKS = 12
 Key = tuple[str, int, int]  # (week, association_id or ALL, zone_id or ALL)
@@ -282,30 +285,40 @@ class Cell:
         return self.status is Status.PUBLISHED
 
 
-# Weekly protection statuses, kept across requests: a week's hold while its roll-up version,
-# the threshold and the cells (zones, associations) stay the same.
-StatusKey = tuple[str, int, int, tuple[CellKey, ...]]
-WEEK_STATUSES_KEPT = 20_000
-_week_statuses: OrderedDict[StatusKey, dict[str, Mapping[CellKey, Status]]] = OrderedDict()
-_week_statuses_lock = Lock()
+# Weekly protections are kept in the database (week_protections): one row per week and
+# indicator, valid while the week's roll-up version, the threshold and the cells stay the same.
+STATUS_LETTERS = {Status.PUBLISHED: "p", Status.SMALL: "s", Status.SUPPRESSED: "m"}
+LETTER_STATUSES = {letter: status for status, letter in STATUS_LETTERS.items()}
 
 
-def _kept_statuses(key: StatusKey) -> dict[str, Mapping[CellKey, Status]]:
-    with _week_statuses_lock:
-        statuses = _week_statuses.setdefault(key, {})
-        _week_statuses.move_to_end(key)
-        while len(_week_statuses) > WEEK_STATUSES_KEPT:
-            _week_statuses.popitem(last=False)
-        return statuses
+def cells_digest(cells: Sequence[CellKey]) -> str:
+    """Names a table's layout: the stored letters follow this order of cells."""
+    layout = ",".join(f"{kind}:{ident}" for kind, ident in cells)
+    return hashlib.sha256(layout.encode()).hexdigest()
+
+
+def _store_protections(session: Session, rows: list[dict[str, str | int]]) -> None:
+    """Insert or replace; two readers protecting the same week at once write the same rows."""
+    if not rows:
+        return
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(WeekProtection)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["iso_week", "indicator", "threshold", "cells_digest"],
+            set_={"version": statement.excluded.version, "statuses": statement.excluded.statuses},
+        ),
+        sorted(rows, key=lambda row: (str(row["iso_week"]), str(row["indicator"]))),
+    )
 
 
 class ProtectedFigures:
     """Every indicator for every cell (total, zones, associations) of some weeks, protected.
 
     Weekly cells are protected table by table (suppression.protect_week), once per version
-    of the week's roll-up; a period's cell is published only if all its weekly cells are.
-    Only the weeks whose statuses are not known yet are read row by row; a period's
-    figures are summed in SQL.
+    of the week's roll-up, and kept in week_protections; a period's cell is published only
+    if all its weekly cells are. Only the weeks whose statuses are not stored yet are read
+    row by row; a period's figures are summed in SQL.
     """
 
     def __init__(
@@ -329,13 +342,7 @@ class ProtectedFigures:
                 )
             ).all()
         )
-        self.statuses = {
-            week: _kept_statuses((week, int(versions.get(week, 0)), threshold, self.cells))
-            for week in weeks
-        }
-        protected = {i.code for i in registry.indicators if i.protection in ("count", "share")}
-        unknown = [week for week in weeks if not protected <= self.statuses[week].keys()]
-        self.weekly = _funder_rows(session, unknown)
+        self.statuses = self._protect(weeks, {week: int(versions.get(week, 0)) for week in weeks})
         self._period_sums: dict[tuple[str, str, str], dict[tuple[int, int], dict[str, float]]] = {}
         self._patrol_sums: dict[tuple[str, str], dict[tuple[int, int], Counter[str]]] = {}
 
@@ -371,22 +378,64 @@ class ProtectedFigures:
             self._period_sums[key] = sums
         return self._period_sums[key].get(self.level(cell), {PEOPLE: 0})
 
-    def _week_statuses(self, indicator: Indicator, week: str) -> Mapping[CellKey, Status]:
-        """Statuses of a count or share indicator's cells in one week."""
-        known = self.statuses[week]
-        if indicator.code not in known:
-            parts = []
-            for cell in self.cells:
-                values = dict(self.weekly.get((week, *self.level(cell)), {}))
-                values[PEOPLE] = values.get("people", 0)
-                parts.append((cell, indicator.protected_parts(values)))
-            known[indicator.code] = protect_week_cached(
-                tuple(parts),
-                indicator.adds_up_across_zones,
-                indicator.adds_up_across_associations,
-                self.threshold,
+    def _protect(
+        self, weeks: Sequence[str], versions: Mapping[str, int]
+    ) -> dict[str, dict[str, Mapping[CellKey, Status]]]:
+        """Statuses of every count or share indicator's weekly table: read from
+        week_protections, computed (and stored) for the weeks whose roll-up changed."""
+        digest = cells_digest(self.cells)
+        protected = [i for i in self.registry.indicators if i.protection in ("count", "share")]
+        statuses: dict[str, dict[str, Mapping[CellKey, Status]]] = {week: {} for week in weeks}
+        stored = self.session.execute(
+            select(
+                WeekProtection.iso_week,
+                WeekProtection.indicator,
+                WeekProtection.version,
+                WeekProtection.statuses,
+            ).where(
+                WeekProtection.iso_week.between(weeks[0], weeks[-1]),
+                WeekProtection.threshold == self.threshold,
+                WeekProtection.cells_digest == digest,
             )
-        return known[indicator.code]
+        )
+        for week, code, version, letters in stored:
+            if version == versions.get(week) and len(letters) == len(self.cells):
+                statuses[week][code] = dict(
+                    zip(self.cells, (LETTER_STATUSES[letter] for letter in letters), strict=True)
+                )
+        unknown = [week for week in weeks if any(i.code not in statuses[week] for i in protected)]
+        weekly = _funder_rows(self.session, unknown)
+        new_rows: list[dict[str, str | int]] = []
+        for week in unknown:
+            for indicator in protected:
+                if indicator.code in statuses[week]:
+                    continue
+                parts = {}
+                for cell in self.cells:
+                    values = dict(weekly.get((week, *self.level(cell)), {}))
+                    values[PEOPLE] = values.get("people", 0)
+                    parts[cell] = indicator.protected_parts(values)
+                table = WeekTable(
+                    parts,
+                    indicator.adds_up_across_zones,
+                    indicator.adds_up_across_associations,
+                )
+                week_statuses = protect_week(table, self.threshold)
+                statuses[week][indicator.code] = week_statuses
+                new_rows.append(
+                    {
+                        "iso_week": week,
+                        "indicator": indicator.code,
+                        "threshold": self.threshold,
+                        "cells_digest": digest,
+                        "version": versions[week],
+                        "statuses": "".join(
+                            STATUS_LETTERS[week_statuses[cell]] for cell in self.cells
+                        ),
+                    }
+                )
+        _store_protections(self.session, new_rows)
+        return statuses
 
     def status(self, indicator: Indicator, period: Period, cell: CellKey) -> Status:
         """A count's single week says why it is hidden ("< 5" or "masqué"); anything longer
@@ -401,7 +450,7 @@ class ProtectedFigures:
                 for code in indicator.components
                 if code in self.registry
             )
-        weekly = [self._week_statuses(indicator, week)[cell] for week in period.weeks]
+        weekly = [self.statuses[week][indicator.code][cell] for week in period.weeks]
         return weekly[0] if period.kind == "week" else inherit(weekly)
 
     def _patrols(self, period: Period, cell: CellKey) -> Mapping[str, int]:

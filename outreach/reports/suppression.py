@@ -33,8 +33,6 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
-from types import MappingProxyType
 
 DEFAULT_THRESHOLD = 5
 
@@ -63,18 +61,6 @@ class WeekTable:
 
     def parts(self, group: str) -> list[CellKey]:
         return [key for key in self.cells if key[0] == group]
-
-
-@lru_cache(maxsize=65_536)
-def protect_week_cached(
-    cells: tuple[tuple[CellKey, tuple[int, ...]], ...],
-    zones_add_up: bool,
-    associations_add_up: bool,
-    threshold: int,
-) -> Mapping[CellKey, Status]:
-    """Past weeks seldom change: the same table gets the same (read-only) answer from memory."""
-    table = WeekTable(dict(cells), zones_add_up, associations_add_up)
-    return MappingProxyType(protect_week(table, threshold))
 
 
 def protect_week(table: WeekTable, threshold: int = DEFAULT_THRESHOLD) -> dict[CellKey, Status]:
