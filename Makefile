@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 DEMO_PASSWORD ?= maraude-demo-2026
 
-.PHONY: run test lint format db seed clean
+.PHONY: run test lint format db seed clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,26 @@ $(STAMP): pyproject.toml
 instance:
 	mkdir -p instance
 
+# Translations (README, "Languages and translations"). French is the source language: the
+# msgids are the French texts. Each catalogue is compiled again whenever its .po changes;
+# the .mo are not kept in git.
+LANGUAGES := en fr
+MO_FILES := $(LANGUAGES:%=translations/%/LC_MESSAGES/messages.mo)
+POT := translations/messages.pot
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile -d translations -l $*
+
+# Extract every string of the code and the templates, then merge them into each .po;
+# translate what comes out empty or "#, fuzzy" in translations/en (tests/test_i18n.py
+# fails until then). French takes only plural forms, so no guessed (fuzzy) entries there.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --add-comments=TRANSLATORS: \
+		--no-wrap -o $(POT) .
+	$(BIN)/pybabel update -i $(POT) -d translations -l en --no-wrap --ignore-obsolete
+	$(BIN)/pybabel update -i $(POT) -d translations -l fr --no-wrap --ignore-obsolete \
+		--no-fuzzy-matching
+
 db: $(STAMP) instance
 	$(FLASK) db upgrade
 
@@ -24,7 +44,7 @@ instance/.demo-seeded: | db
 	$(FLASK) outreach seed-demo --password "$(DEMO_PASSWORD)"
 	touch instance/.demo-seeded
 
-run: db instance/.demo-seeded
+run: db instance/.demo-seeded $(MO_FILES)
 	@echo ""
 	@echo "Demo logins (password: $(DEMO_PASSWORD)):"
 	@echo "  worker@demo.test      patrol worker, association 'demo'"
@@ -35,7 +55,7 @@ run: db instance/.demo-seeded
 	@echo ""
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -47,4 +67,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts $(MO_FILES) $(POT)

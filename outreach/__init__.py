@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +15,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import PROJECT_ROOT, Settings
 
 from .extensions import babel, csrf, db, login_manager, migrate
+
+# Key of a pooled SQLite connection's writer lock file (see _configure_sqlite).
+_WRITER_LOCK = "outreach_writer_lock"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -62,6 +67,8 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in enforce_access, after the role check
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        # Compiled by `make run` and `make test` (README, "Languages and translations").
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
     }
 
 
@@ -72,6 +79,7 @@ def get_settings(app: Flask) -> Settings:
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     from .auth.access import load_user, unauthorized
+    from .i18n import select_locale, warn_of_missing_catalogues
 
     db.init_app(app)
     with app.app_context():
@@ -84,7 +92,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     # Phones change address all the time; revocation is done by the server-side session.
     login_manager.session_protection = "basic"
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "fr")
+    babel.init_app(app, locale_selector=select_locale)
+    warn_of_missing_catalogues(app, PROJECT_ROOT / "translations")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -92,10 +101,22 @@ def _configure_sqlite(engine: Engine) -> None:
 
     BEGIN IMMEDIATE takes the write lock up front, so that two concurrent
     writers wait for each other (busy_timeout) instead of failing.
+
+    Before that, a connection to a database file takes an exclusive flock on a file
+    beside it, until it goes back to the pool: writers of every thread and process queue
+    in the kernel, and the next one starts as soon as the previous one is done. SQLite's
+    busy handler alone polls with sleeps growing to 100 ms: with a dozen writers waiting,
+    some lost every race for 10 s and failed ("database is locked", bench/throughput.py).
     """
+    database = engine.url.database
+    lock_path = (
+        f"{database}-writer.lock"
+        if database and database != ":memory:" and not database.startswith("file:")
+        else None
+    )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -103,10 +124,25 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        if lock_path is not None:  # one open file per connection: flock excludes between them
+            record.info[_WRITER_LOCK] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if _WRITER_LOCK in connection.info:
+            fcntl.flock(connection.info[_WRITER_LOCK], fcntl.LOCK_EX)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if _WRITER_LOCK in record.info:  # committed or rolled back by now
+            fcntl.flock(record.info[_WRITER_LOCK], fcntl.LOCK_UN)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        lock = record.info.pop(_WRITER_LOCK, None)
+        if lock is not None:
+            os.close(lock)  # releases the flock too
 
 
 def register_blueprints(app: Flask) -> None:
@@ -149,9 +185,11 @@ def register_throttling(app: Flask, settings: Settings) -> None:
 def register_request_hooks(app: Flask) -> None:
     from .audit import write_deferred
     from .auth.access import enforce_access
+    from .i18n import remember_language_choice
     from .security.headers import set_security_headers
 
     app.before_request(enforce_access)
+    app.after_request(remember_language_choice)
 
     @app.after_request
     def commit_once(response: Response) -> Response:
@@ -174,15 +212,21 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_globals(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, get_locale
+    from flask_babel import format_date, format_datetime, format_time, get_locale
 
-    from . import vocabulary
+    from . import i18n, vocabulary
 
     app.jinja_env.globals.update(
         vocab=vocabulary,
         get_locale=get_locale,
         format_datetime=format_datetime,
         format_date=format_date,
+        format_time=format_time,
+        format_day=i18n.format_day,
+        format_moment=i18n.format_moment,
+        html_lang=i18n.html_lang,
+        language_names=i18n.LANGUAGE_NAMES,
+        language_url=i18n.language_url,
     )
 
 

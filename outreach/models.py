@@ -33,6 +33,7 @@ from sqlalchemy.sql.expression import false
 
 from .clock import now_utc
 from .extensions import Base
+from .i18n import localized
 from .vocabulary import (
     AGE_BANDS,
     ASSOCIATION_ROLES,
@@ -134,7 +135,8 @@ class User(Base):
 
     @property
     def is_active(self) -> bool:
-        return self.active
+        # A deactivated association's members cannot log in either (admin/services.py).
+        return self.active and (self.association is None or self.association.active)
 
     @property
     def is_anonymous(self) -> bool:
@@ -166,6 +168,11 @@ class TaxonomyMixin:
 
     def label(self, locale: str) -> str:
         return self.label_en if locale.startswith("en") else self.label_fr
+
+    @property
+    def localized_label(self) -> str:
+        """The label in the interface's language (French outside a request)."""
+        return localized(self.label_fr, self.label_en)
 
 
 class Need(TaxonomyMixin, Base):

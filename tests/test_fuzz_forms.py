@@ -25,6 +25,7 @@ from outreach.models import AuditEntry
 
 from .conftest import AuthActions, World
 from .test_access import ROLE_MATRIX, STATE_CHANGING
+from .test_capture_views import zone_id
 from .test_security_isolation import make_records
 
 ROLE_ORDER: tuple[str | None, ...] = (None, "worker", "supervisor", "admin", "funder")
@@ -125,6 +126,10 @@ def test_every_form_answers_garbage_without_a_server_error_and_keeps_nothing(
         "contact_id": records.contact_id,
         "referral_id": records.referral_id,
         "user_id": world.id_of("worker2"),
+        "association_id": world.demo.id,
+        "zone_id": zone_id(app),
+        "kind": "needs",
+        "code": "shelter",
     }
     client = app.test_client()
     auth = AuthActions(client)

@@ -24,6 +24,7 @@ from outreach.models import Association, User, Zone
 
 from .conftest import AuthActions, World
 from .test_access import ROLE_MATRIX
+from .test_capture_views import zone_id
 
 ASSOCIATION_ROLES = ("worker", "supervisor")
 
@@ -80,6 +81,10 @@ def id_routes(app: Flask, world: World, records: Records) -> list[tuple[str, str
         "user_id": world.id_of("worker"),
         "slug": world.demo.slug,
         "kind": "contacts",  # not an id: which CSV of the association's
+        # Administration (admins only): an association, a zone, a taxonomy entry's code.
+        "association_id": world.demo.id,
+        "zone_id": zone_id(app),
+        "code": "shelter",
     }
     found = []
     for rule in app.url_map.iter_rules():

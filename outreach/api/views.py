@@ -94,10 +94,13 @@ def post_contacts() -> tuple[Response, int]:
             422,
         )
     items = payload if isinstance(payload, list) else [payload]
+    dicts = [item for item in items if isinstance(item, dict)]
     options = load_capture_options(
         db.session,
         current_association().id,
-        (item.get("patrol_id") for item in items if isinstance(item, dict)),
+        (item.get("patrol_id") for item in dicts),
+        # A replay of a contact stored before a code was retired keeps that code.
+        (item.get("id") for item in dicts),
     )
     if not isinstance(payload, list):
         return _json(*_save([payload], options)[0])

@@ -1,7 +1,8 @@
 """Team accounts: supervisors manage their association's, admins everyone's.
 
-Reset a password (a temporary one, shown once, to change at the next login), reset a
-lost second factor, deactivate or reactivate, and (admins) swap worker/supervisor or
+Create an account (supervisors: a worker of their team; admins: any role) or reset a
+password, both with a temporary password shown once, to change at the next login; reset
+a lost second factor, deactivate or reactivate, and (admins) swap worker/supervisor or
 funder/admin. Another association's account answers 404, as if it did not exist.
 """
 
@@ -11,18 +12,21 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
 
 from .. import get_settings
 from ..clock import now_utc
 from ..extensions import db
-from ..models import User
+from ..models import Association, User
 from ..vocabulary import ROLES
 from .access import roles_required
-from .forms import ActiveForm, RoleForm
+from .forms import ActiveForm, NewAccountForm, NewPlatformAccountForm, RoleForm
 from .services import (
     ROLE_SWAPS,
     ManagementError,
+    active_associations,
     change_role,
+    create_account,
     get_manageable,
     manageable_accounts,
     reset_password,
@@ -129,3 +133,48 @@ def change_role_view(user_id: int) -> Page:
         _("%(email)s est maintenant %(role)s.", email=user.email, role=ROLES[user.role]), "success"
     )
     return redirect(url_for("accounts.index"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def create() -> Page:
+    actor = _actor()
+    form: NewAccountForm
+    if actor.role == "admin":
+        form = NewPlatformAccountForm()
+        form.association.choices = [
+            SelectChoice("", _("— aucune —")),
+            *(SelectChoice(str(a.id), a.name) for a in active_associations(db.session)),
+        ]
+    else:
+        form = NewAccountForm()
+    if form.validate_on_submit():
+        if isinstance(form, NewPlatformAccountForm):
+            role = form.role.data or ""
+            chosen = form.association.data  # one of the choices: an id, or ""
+            association = db.session.get(Association, int(chosen)) if chosen else None
+        else:
+            role, association = "worker", actor.association
+        try:
+            user, temporary = create_account(
+                db.session,
+                get_settings(current_app),
+                actor,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                role=role,
+                association=association,
+                now=now_utc(),
+            )
+        except ManagementError as error:
+            field = form._fields.get(error.field or "")
+            if field is not None:
+                field.errors = [*field.errors, error.message]
+            else:
+                flash(str(error.message), "error")
+        else:
+            return render_template(
+                "auth/temporary_password.html", account=user, password=temporary, created=True
+            )
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/new_account.html", form=form), status

@@ -4,11 +4,21 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    Field,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from ..vocabulary import ROLES
+from ..forms import lowered, printable, stripped
+from ..i18n import LANGUAGE_NAMES
+from ..vocabulary import ASSOCIATION_ROLES, LOCALES, ROLES
 from .passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -92,7 +102,69 @@ class ActiveForm(FlaskForm):
     active = HiddenField(validators=[AnyOf(("0", "1"))])
 
 
+class LanguageForm(FlaskForm):
+    """The interface language of one's account; "" follows the browser."""
+
+    locale = RadioField(
+        _l("Langue de l'interface"),
+        choices=[
+            SelectChoice("", _l("Celle du navigateur")),
+            *(SelectChoice(code, LANGUAGE_NAMES[code]) for code in LOCALES),
+        ],
+    )
+
+
 class RoleForm(FlaskForm):
     role = SelectField(
         _l("Nouveau rôle"), choices=[SelectChoice(code, label) for code, label in ROLES.items()]
     )
+
+
+# Enough to catch a typo: the address is a login, the app never mails it.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z"
+
+
+class NewAccountForm(FlaskForm):
+    """A supervisor's new team member: a worker of their own association."""
+
+    email = EmailField(
+        _l("Adresse e-mail"),
+        description=_l("Son identifiant de connexion."),
+        filters=[lowered],
+        validators=[
+            DataRequired(_l("Indiquez l'adresse e-mail.")),
+            Length(max=254, message=_l("254 caractères au plus.")),
+            Regexp(EMAIL_PATTERN, message=_l("Adresse e-mail invalide.")),
+        ],
+    )
+    display_name = StringField(
+        _l("Nom affiché"),
+        description=_l("Prénom ou surnom, tel que l'équipe le verra."),
+        filters=[stripped],
+        validators=[
+            DataRequired(_l("Indiquez le nom affiché.")),
+            Length(max=80, message=_l("80 caractères au plus.")),
+            printable,
+        ],
+    )
+
+
+class NewPlatformAccountForm(NewAccountForm):
+    """An admin's: any role; an association for workers and supervisors, none otherwise."""
+
+    role = SelectField(
+        _l("Rôle"),
+        choices=[SelectChoice(code, label) for code, label in ROLES.items()],
+        validators=[DataRequired(_l("Choisissez le rôle."))],
+    )
+    association = SelectField(  # choices: the active associations (view)
+        _l("Association"), description=_l("Aucune pour un financeur ou un·e administrateur·rice.")
+    )
+
+    def validate_association(self, field: Field) -> None:
+        if self.role.data in ASSOCIATION_ROLES and not field.data:
+            raise ValidationError(_l("Choisissez l'association de ce compte."))
+        if self.role.data not in ASSOCIATION_ROLES and field.data:
+            raise ValidationError(
+                _l("Un financeur ou un·e administrateur·rice n'appartient à aucune association.")
+            )

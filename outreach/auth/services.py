@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from config import Settings
@@ -42,11 +43,13 @@ class AccountError(ValueError):
 
 
 class ManagementError(ValueError):
-    """A team-management action that is refused; the message is for the interface."""
+    """A team-management action that is refused; the message is for the interface,
+    tied to a form field when `field` names one."""
 
-    def __init__(self, message: str | LazyString) -> None:
+    def __init__(self, message: str | LazyString, field: str | None = None) -> None:
         super().__init__(str(message))
         self.message = message
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -72,7 +75,7 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
         # Spend the same time as for a real account, so that timing does not reveal it.
         hasher.hash(password)
         return None
-    if not verify_password(settings, user, password) or not user.active:
+    if not verify_password(settings, user, password) or not user.is_active:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -167,6 +170,12 @@ def manageable_accounts(session: Session, actor: User) -> Sequence[User]:
     return session.scalars(query).all()
 
 
+def active_associations(session: Session) -> Sequence[Association]:
+    return session.scalars(
+        select(Association).where(Association.active.is_(True)).order_by(Association.name)
+    ).all()
+
+
 def get_manageable(session: Session, actor: User, user_id: int) -> User | None:
     """The account if the actor may manage it: another association's looks missing."""
     user = session.get(User, user_id)
@@ -182,6 +191,68 @@ def get_manageable(session: Session, actor: User, user_id: int) -> User | None:
 def _not_oneself(actor: User, user: User) -> None:
     if actor.id == user.id:
         raise ManagementError(_l("Utilisez « Mon compte » pour votre propre compte."))
+
+
+def create_account(
+    session: Session,
+    settings: Settings,
+    actor: User,
+    *,
+    email: str,
+    display_name: str,
+    role: str,
+    association: Association | None,
+    now: datetime,
+) -> tuple[User, str]:
+    """A new account and its temporary password (shown once, changed at the first login).
+
+    Admins create any role; supervisors, workers of their own association only. Funders,
+    supervisors and admins enrol their second factor at their first login.
+    """
+    if actor.role == "supervisor":
+        if role != "worker" or association is None or association.id != actor.association_id:
+            raise ManagementError(_l("Vous créez des comptes d'intervenant·e de votre équipe."))
+    elif actor.role != "admin":
+        raise ManagementError(_l("Vous ne pouvez pas créer de compte."))
+    if role not in ROLES:
+        raise ManagementError(_l("Rôle inconnu."), "role")
+    if (role in ASSOCIATION_ROLES) != (association is not None):
+        raise ManagementError(
+            _l("Ce rôle et cette association ne vont pas ensemble."), "association"
+        )
+    if association is not None and not association.active:
+        raise ManagementError(_l("Cette association est désactivée."), "association")
+    taken = ManagementError(_l("Un compte utilise déjà cette adresse."), "email")
+    if find_account(session, email) is not None:
+        raise taken
+    temporary = generate_temporary_password()
+    try:
+        with session.begin_nested():  # a concurrent creation of the same address loses here
+            user = create_user(
+                session,
+                settings,
+                email=email,
+                role=role,
+                password=temporary,
+                display_name=display_name,
+                association=association,
+            )
+    except IntegrityError:
+        raise taken from None
+    except AccountError:
+        raise ManagementError(_l("Adresse e-mail invalide."), "email") from None
+    user.must_change_password = True
+    user.password_changed_at = now
+    session.flush()
+    audit(
+        session,
+        "user.created",
+        actor=actor,
+        association_id=user.association_id,
+        user_id=user.id,
+        role=role,
+    )
+    return user, temporary
 
 
 def reset_password(

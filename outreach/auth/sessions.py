@@ -45,7 +45,7 @@ def resolve_session(
     record = session.scalar(
         select(UserSession)
         .where(UserSession.token_hash == token_hash(token))
-        .options(joinedload(UserSession.user))
+        .options(joinedload(UserSession.user).joinedload(User.association))
     )
     if record is None or record.revoked_at is not None:
         return None
@@ -61,7 +61,7 @@ def resolve_session(
 
 
 def _ended(record: UserSession, settings: Settings, now: datetime) -> str | None:
-    if not record.user.active:
+    if not record.user.is_active:  # the account, or its association, was deactivated
         return "deactivated"
     if now - record.created_at >= timedelta(hours=settings.session_absolute_hours):
         return "expired"

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -25,7 +26,14 @@ from ..extensions import db
 from ..models import User
 from ..vocabulary import ROLES
 from .access import SESSION_USER_KEY, roles_required
-from .forms import ChangePasswordForm, ConfirmTotpForm, CsrfOnlyForm, LoginForm, SecondFactorForm
+from .forms import (
+    ChangePasswordForm,
+    ConfirmTotpForm,
+    CsrfOnlyForm,
+    LanguageForm,
+    LoginForm,
+    SecondFactorForm,
+)
 from .services import authenticate, change_own_password, find_account, verify_password
 from .sessions import revoke_session, start_session
 from .throttle import PENDING_LOGIN_KEY, guarded
@@ -137,7 +145,7 @@ def _pending_login() -> tuple[User, str | None] | None:
     if now_utc().timestamp() - at > PENDING_LOGIN_TTL.total_seconds():
         return None
     user = db.session.get(User, user_id)
-    if user is None or not user.active or not has_totp(user):
+    if user is None or not user.is_active or not has_totp(user):
         return None
     target = pending.get("next")
     return user, _safe_next(target if isinstance(target, str) else None)
@@ -215,6 +223,7 @@ def _account_page(status: int = 200) -> tuple[str, int]:
         requires_totp=requires_totp(user),
         codes_left=recovery_codes_left(db.session, user) if has_totp(user) else 0,
         code_form=SecondFactorForm(),
+        language_form=LanguageForm(locale=user.locale or ""),
     ), status
 
 
@@ -222,6 +231,30 @@ def _account_page(status: int = 200) -> tuple[str, int]:
 @roles_required(*ALL_ROLES)
 def account() -> Page:
     return _account_page()
+
+
+@bp.post("/account/language")
+@roles_required(*ALL_ROLES)
+def account_language() -> Page:
+    """The interface language of one's account; none follows the browser."""
+    user = _user()
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        flash(_("Choisissez une des langues proposées."), "error")
+        return _account_page(422)
+    chosen = form.locale.data or None
+    if chosen != user.locale:
+        user.locale = chosen
+        audit.audit(
+            db.session,
+            "user.locale_changed",
+            actor=user,
+            association_id=user.association_id,
+            locale=chosen or "browser",
+        )
+        refresh()  # this answer's message already in the new language
+    flash(_("Langue de l'interface enregistrée."), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

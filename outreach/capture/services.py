@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..pseudonyms import pseudonymise
 from ..vocabulary import ASSOCIATION_ROLES
-from .validation import CaptureOptions, ContactDraft
+from .validation import CaptureOptions, ContactDraft, RetiredCode
 
 
 class Outcome(enum.Enum):
@@ -56,13 +56,30 @@ class PatrolError(Exception):
 
 
 def load_capture_options(
-    session: Session, association_id: int, patrol_ids: Iterable[object] = ()
+    session: Session,
+    association_id: int,
+    patrol_ids: Iterable[object] = (),
+    client_ids: Iterable[object] = (),
 ) -> CaptureOptions:
-    """What validation needs: the codes that exist, and which of the patrol ids the input
-    mentions belong to this association (only those are looked up)."""
+    """What validation needs: the codes that exist and which are retired, which of the patrol
+    ids the input mentions belong to this association (only those are looked up), and the
+    retired codes that the contacts already stored under the input's ids hold."""
 
-    def codes(model: type[Need] | type[Material] | type[ReferralDestination]) -> frozenset[str]:
-        return frozenset(session.scalars(select(model.code)))
+    # Zones and the three taxonomies in one round trip: this runs on every capture request.
+    taxonomies = (("need", Need), ("material", Material), ("destination", ReferralDestination))
+    rows = session.execute(
+        union_all(
+            select(literal("zone"), Zone.code, Zone.id, Zone.active),
+            *(
+                select(literal(kind), model.code, null(), model.active)
+                for kind, model in taxonomies
+            ),
+        )
+    ).all()
+    retired: set[RetiredCode] = {(kind, code) for kind, code, _, active in rows if not active}
+
+    def codes(kind: str) -> frozenset[str]:
+        return frozenset(code for of_kind, code, _, _ in rows if of_kind == kind)
 
     wanted = {
         i
@@ -70,10 +87,10 @@ def load_capture_options(
         if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_PATROL_ID
     }
     return CaptureOptions(
-        zones=dict(session.execute(select(Zone.code, Zone.id)).all()),
-        needs=codes(Need),
-        materials=codes(Material),
-        destinations=codes(ReferralDestination),
+        zones={code: zone_id for kind, code, zone_id, _ in rows if kind == "zone"},
+        needs=codes("need"),
+        materials=codes("material"),
+        destinations=codes("destination"),
         patrol_ids=frozenset(
             session.scalars(
                 select(Patrol.id).where(
@@ -83,7 +100,64 @@ def load_capture_options(
         )
         if wanted
         else frozenset(),
+        retired=frozenset(retired),
+        kept=_kept_retired_codes(session, association_id, client_ids) if retired else {},
     )
+
+
+def _as_uuid(value: object) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _kept_retired_codes(
+    session: Session, association_id: int, client_ids: Iterable[object]
+) -> dict[uuid.UUID, frozenset[RetiredCode]]:
+    """The retired codes held by this association's stored contacts with these ids."""
+    ids = {parsed for value in client_ids if (parsed := _as_uuid(value)) is not None}
+    if not ids:
+        return {}
+    of_these = (Contact.association_id == association_id, Contact.client_id.in_(ids))
+    queries = (
+        (
+            "zone",
+            select(Contact.client_id, Zone.code)
+            .join(Zone, Zone.id == Contact.zone_id)
+            .where(*of_these, Zone.active.is_(False)),
+        ),
+        (
+            "need",
+            select(Contact.client_id, ContactNeed.need_code)
+            .join(ContactNeed)
+            .join(Need, Need.code == ContactNeed.need_code)
+            .where(*of_these, Need.active.is_(False)),
+        ),
+        (
+            "material",
+            select(Contact.client_id, ContactMaterial.material_code)
+            .join(ContactMaterial)
+            .join(Material, Material.code == ContactMaterial.material_code)
+            .where(*of_these, Material.active.is_(False)),
+        ),
+        (
+            "destination",
+            select(Contact.client_id, Referral.destination_code)
+            .join(Referral)
+            .join(ReferralDestination, ReferralDestination.code == Referral.destination_code)
+            .where(*of_these, ReferralDestination.active.is_(False)),
+        ),
+    )
+    kept: dict[uuid.UUID, set[RetiredCode]] = {}
+    for kind, query in queries:
+        for client_id, code in session.execute(query):
+            kept.setdefault(client_id, set()).add((kind, code))
+    return {client_id: frozenset(codes) for client_id, codes in kept.items()}
 
 
 def _pseudonyms(
@@ -387,18 +461,20 @@ def recent_contacts(session: Session, patrol: Patrol, limit: int = 10) -> Sequen
 
 @dataclass(frozen=True, slots=True)
 class Labels:
-    """French labels of codes, for showing a history (retired entries included)."""
+    """Labels of codes in one language, for showing a history (retired entries included)."""
 
     needs: dict[str, str]
     destinations: dict[str, str]
     materials: dict[str, str]
 
 
-def taxonomy_labels(session: Session) -> Labels:
+def taxonomy_labels(session: Session, language: str) -> Labels:
+    """The labels in `language` ("fr" or "en", as `i18n.current_language()`)."""
+
+    def labels(model: type[Need] | type[Material] | type[ReferralDestination]) -> dict[str, str]:
+        label = model.label_en if language == "en" else model.label_fr
+        return {code: text for code, text in session.execute(select(model.code, label))}
+
     return Labels(
-        needs=dict(session.execute(select(Need.code, Need.label_fr)).all()),
-        destinations=dict(
-            session.execute(select(ReferralDestination.code, ReferralDestination.label_fr)).all()
-        ),
-        materials=dict(session.execute(select(Material.code, Material.label_fr)).all()),
+        needs=labels(Need), destinations=labels(ReferralDestination), materials=labels(Material)
     )

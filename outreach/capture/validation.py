@@ -52,15 +52,32 @@ REFERRAL_FIELDS = frozenset({"destination", "accompanied", "status"})
 Errors = dict[str, list[LazyString]]
 
 
+# Kinds of retired entries, as (kind, code) pairs: a code may exist in two taxonomies.
+RetiredCode = tuple[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class CaptureOptions:
-    """What the database allows: codes that exist (active or retired) and the caller's patrols."""
+    """What the database allows: codes that exist and the caller's patrols.
+
+    `retired` holds the (kind, code) pairs an admin retired (kinds: zone, need, material,
+    destination): a new contact may not use them, but a contact already stored with one
+    (`kept`, by its id) keeps it, so that a replay or a correction still goes through.
+    """
 
     zones: Mapping[str, int]
     needs: frozenset[str]
     materials: frozenset[str]
     destinations: frozenset[str]
     patrol_ids: frozenset[int]
+    retired: frozenset[RetiredCode] = frozenset()
+    kept: Mapping[uuid.UUID, frozenset[RetiredCode]] = field(default_factory=dict)
+
+    def refused(self, client_id: uuid.UUID | None, kind: str, code: str) -> bool:
+        """A retired code this contact did not already hold."""
+        if (kind, code) not in self.retired:
+            return False
+        return client_id is None or (kind, code) not in self.kept.get(client_id, frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,21 +188,29 @@ def _parse_person_code(value: Any, errors: _Collector) -> str | None:
     return normalised
 
 
-def _parse_needs(value: Any, known: frozenset[str], errors: _Collector) -> tuple[str, ...]:
+def _parse_needs(
+    value: Any, options: CaptureOptions, client_id: uuid.UUID | None, errors: _Collector
+) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
         errors.add("needs", _l("Liste de besoins attendue."))
         return ()
-    unknown = sorted(set(value) - known)
+    unknown = sorted(set(value) - options.needs)
     if unknown:
         errors.add("needs", _l("Besoin inconnu : %(codes)s.", codes=", ".join(unknown)))
+        return ()
+    retired = sorted(code for code in set(value) if options.refused(client_id, "need", code))
+    if retired:
+        errors.add(
+            "needs", _l("Besoin retiré, plus proposé : %(codes)s.", codes=", ".join(retired))
+        )
         return ()
     return tuple(sorted(set(value)))
 
 
 def _parse_materials(
-    value: Any, known: frozenset[str], errors: _Collector
+    value: Any, options: CaptureOptions, client_id: uuid.UUID | None, errors: _Collector
 ) -> tuple[tuple[str, int], ...]:
     if value is None:
         return ()
@@ -195,8 +220,10 @@ def _parse_materials(
     quantities: list[tuple[str, int]] = []
     for code, quantity in value.items():
         key = f"materials.{code}"
-        if code not in known:
+        if code not in options.materials:
             errors.add(key, _l("Matériel inconnu."))
+        elif options.refused(client_id, "material", code):
+            errors.add(key, _l("Matériel retiré, plus proposé."))
         elif isinstance(quantity, bool) or not isinstance(quantity, int):
             errors.add(key, _l("Nombre entier attendu."))
         elif not 0 <= quantity <= MAX_MATERIAL_QUANTITY:
@@ -207,7 +234,7 @@ def _parse_materials(
 
 
 def _parse_referrals(
-    value: Any, known: frozenset[str], errors: _Collector
+    value: Any, options: CaptureOptions, client_id: uuid.UUID | None, errors: _Collector
 ) -> tuple[ReferralDraft, ...]:
     if value is None:
         return ()
@@ -229,8 +256,14 @@ def _parse_referrals(
         for extra in sorted(set(item) - REFERRAL_FIELDS):
             errors.add(f"{prefix}.{extra}", _l("Champ inconnu."))
         destination = item.get("destination")
-        if not isinstance(destination, str) or destination not in known:
+        if not isinstance(destination, str) or destination not in options.destinations:
             errors.add(f"{prefix}.destination", _l("Choisissez une destination."))
+            continue
+        if options.refused(client_id, "destination", destination):
+            errors.add(
+                f"{prefix}.destination",
+                _l("Destination retirée, plus proposée : %(code)s.", code=destination),
+            )
             continue
         if any(draft.destination == destination for draft in drafts):
             errors.add(f"{prefix}.destination", _l("Cette destination est déjà indiquée."))
@@ -271,6 +304,8 @@ def validate_contact(
     zone_code = data.get("zone")
     if not isinstance(zone_code, str) or zone_code not in options.zones:
         errors.add("zone", _l("Choisissez une zone."))
+    elif options.refused(client_id, "zone", zone_code):
+        errors.add("zone", _l("Cette zone n'est plus active : choisissez-en une autre."))
 
     patrol_id = data.get("patrol_id")
     if patrol_id is not None and (
@@ -285,9 +320,9 @@ def validate_contact(
     age_band = _parse_choice(data, "age_band", AGE_BANDS, errors)
     housing = _parse_choice(data, "housing", HOUSING, errors)
     first_contact = _parse_bool(data, "first_contact", errors)
-    needs = _parse_needs(data.get("needs"), options.needs, errors)
-    materials = _parse_materials(data.get("materials"), options.materials, errors)
-    referrals = _parse_referrals(data.get("referrals"), options.destinations, errors)
+    needs = _parse_needs(data.get("needs"), options, client_id, errors)
+    materials = _parse_materials(data.get("materials"), options, client_id, errors)
+    referrals = _parse_referrals(data.get("referrals"), options, client_id, errors)
 
     if errors.errors or client_id is None or occurred_at is None:
         return None, errors.errors

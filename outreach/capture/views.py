@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
@@ -18,6 +18,7 @@ from ..auth.access import current_association, roles_required
 from ..auth.forms import CsrfOnlyForm
 from ..clock import now_utc, to_paris
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Contact, Material, Need, Patrol, ReferralDestination, Zone
 from ..vocabulary import AGE_BANDS, CAPTURE_ROLES, GENDERS, HOUSING, MATERIAL_CATEGORIES
 from .forms import (
@@ -123,20 +124,31 @@ def patrol(patrol_id: int) -> Page:
         count=patrol_contact_count(db.session, patrol),
         contacts=contacts,
         editable={contact.id for contact in contacts if can_edit(contact, current_user)},
-        labels=taxonomy_labels(db.session),
+        labels=taxonomy_labels(db.session, current_language()),
         is_member=patrol.has_member(current_user),
         csrf_form=CsrfOnlyForm(),
     )
 
 
-def _form_choices() -> dict[str, Any]:
+def _form_choices(contact: Contact | None) -> dict[str, Any]:
+    """Active entries; a contact being corrected also keeps the retired ones it holds."""
+    held_needs = [item.need_code for item in contact.needs] if contact else []
+    held_materials = [item.material_code for item in contact.materials] if contact else []
+    held_destinations = [item.destination_code for item in contact.referrals] if contact else []
     materials = db.session.scalars(
-        select(Material).where(Material.active.is_(True)).order_by(Material.position)
+        select(Material)
+        .where(or_(Material.active.is_(True), Material.code.in_(held_materials)))
+        .order_by(Material.position)
     ).all()
+    zones = list(active_zones(db.session))
+    if contact is not None and not contact.zone.active:
+        zones.append(contact.zone)
     return {
-        "zones": active_zones(db.session),
+        "zones": zones,
         "needs": db.session.scalars(
-            select(Need).where(Need.active.is_(True)).order_by(Need.position)
+            select(Need)
+            .where(or_(Need.active.is_(True), Need.code.in_(held_needs)))
+            .order_by(Need.position)
         ).all(),
         "material_groups": [
             (label, [m for m in materials if m.category == category])
@@ -144,7 +156,12 @@ def _form_choices() -> dict[str, Any]:
         ],
         "destinations": db.session.scalars(
             select(ReferralDestination)
-            .where(ReferralDestination.active.is_(True))
+            .where(
+                or_(
+                    ReferralDestination.active.is_(True),
+                    ReferralDestination.code.in_(held_destinations),
+                )
+            )
             .order_by(ReferralDestination.position)
         ).all(),
         "genders": GENDERS,
@@ -170,7 +187,7 @@ def _render_contact_form(
             values=values,
             errors=errors,
             code_was_given=bool(request.form.get("person_code", "").strip()),
-            **_form_choices(),
+            **_form_choices(contact),
         ),
         status,
     )
@@ -178,7 +195,7 @@ def _render_contact_form(
 
 def _validate_form(patrol: Patrol) -> tuple[Any, Errors, dict[str, Any]]:
     payload = contact_payload_from_form(request.form, patrol.id)
-    options = load_capture_options(db.session, patrol.association_id, [patrol.id])
+    options = load_capture_options(db.session, patrol.association_id, [patrol.id], [payload["id"]])
     draft, errors = validate_contact(payload, options, now_utc())
     return draft, errors, payload
 

@@ -13,6 +13,7 @@ from ..auth.access import current_association, roles_required
 from ..capture.services import taxonomy_labels
 from ..clock import now_utc
 from ..extensions import db
+from ..i18n import current_language
 from ..vocabulary import CAPTURE_ROLES, REFERRAL_STATUSES
 from .forms import FindPersonForm, ReferralStatusForm
 from .services import (
@@ -62,7 +63,7 @@ def person() -> Page:
         contacts=contacts,
         next_statuses=next_statuses,
         statuses=REFERRAL_STATUSES,
-        labels=taxonomy_labels(db.session),
+        labels=taxonomy_labels(db.session, current_language()),
         status_form=ReferralStatusForm(),
     )
 

@@ -12,6 +12,8 @@ from functools import cache
 from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
+from ..i18n import html_lang
+
 bp = Blueprint("pwa", __name__)
 
 STATIC_ASSETS = (
@@ -53,7 +55,7 @@ def manifest() -> Response:
         {
             "name": _("Maraudes — saisie de terrain"),
             "short_name": _("Maraudes"),
-            "lang": "fr",
+            "lang": html_lang(),
             "start_url": url_for("auth.index"),
             "scope": "/",
             "display": "standalone",

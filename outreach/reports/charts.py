@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH = 320
@@ -21,6 +23,10 @@ class Point:
     label: str  # short label under the bar
     value: float | None  # None: nothing to draw (hidden or undefined)
     text: str  # the value as shown to a reader, e.g. "12", "< 5", "masqué"
+
+    def caption(self) -> str:
+        """The label and its value, as a tooltip or a description reads them."""
+        return _("%(label)s : %(value)s", label=self.label, value=self.text)
 
 
 def _nice_max(values: Sequence[float], percent: bool) -> float:
@@ -51,7 +57,7 @@ def column_chart(
         f'<line class="chart-axis" x1="{left}" y1="{top + plot_height}" '
         f'x2="{WIDTH}" y2="{top + plot_height}"/>',
         f'<text class="chart-scale" x="{left}" y="{top - 4}">'
-        f"{escape('100 %' if percent else f'{scale_max:g}')}</text>",
+        f"{escape(format_percent(1) if percent else format_decimal(scale_max))}</text>",
     ]
     for index, point in enumerate(points):
         x = left + index * slot + (slot - bar) / 2
@@ -60,8 +66,8 @@ def column_chart(
             stub = 6
             parts.append(
                 f'<rect class="chart-bar-hidden" x="{x:.1f}" y="{top + plot_height - stub}" '
-                f'width="{bar:.1f}" height="{stub}"><title>{escape(point.label)} : '
-                f"{escape(point.text)}</title></rect>"
+                f'width="{bar:.1f}" height="{stub}"><title>{escape(point.caption())}'
+                f"</title></rect>"
             )
             value_y = top + plot_height - stub - 3
         else:
@@ -69,8 +75,8 @@ def column_chart(
             value_y = top + plot_height - bar_height - 3
             parts.append(
                 f'<rect class="chart-bar" x="{x:.1f}" y="{value_y + 3:.1f}" '
-                f'width="{bar:.1f}" height="{bar_height:.1f}"><title>{escape(point.label)} : '
-                f"{escape(point.text)}</title></rect>"
+                f'width="{bar:.1f}" height="{bar_height:.1f}"><title>{escape(point.caption())}'
+                f"</title></rect>"
             )
         parts.append(
             f'<text class="chart-bar-value" x="{middle:.1f}" y="{value_y:.1f}" '

@@ -1,19 +1,24 @@
-"""How figures read in French: counts with thin spaces, shares as percentages."""
+"""How figures read in the interface's language: grouped counts, shares as percentages."""
 
 from __future__ import annotations
 
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
+from ..i18n import current_language
 from .indicators import Indicator
 from .suppression import Status
+
+# French keeps an ordinary space before "%" (CLDR's is unbreakable), so that the narrow
+# columns of the report tables may wrap on a phone; other languages take CLDR's ("70%").
+PERCENT_PATTERNS = {"fr": "#,##0 %"}
 
 
 def format_value(indicator: Indicator, value: float | None) -> str:
     if value is None:
         return "–"
     if indicator.unit == "share":
-        return format_percent(value, "#,##0 %")
+        return format_percent(value, PERCENT_PATTERNS.get(current_language()))
     if indicator.unit in ("rate", "hours"):
         return format_decimal(value, "#,##0.0")
     return format_decimal(value, "#,##0")

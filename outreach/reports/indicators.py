@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import ColumnElement, case, func
 
+from ..i18n import lazy_localized
 from ..models import Contact, Referral
 
 Unit = Literal["count", "share", "rate", "hours"]
@@ -89,7 +90,7 @@ def family_measure(family: Family, code: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Indicator:
     code: str
-    label: str | LazyString  # French msgid, through Flask-Babel
+    label: str | LazyString  # in the interface's language (a French msgid, or both labels)
     label_en: str
     definition: str | LazyString
     unit: Unit
@@ -309,7 +310,7 @@ class TaxonomyEntry:
 def family_indicator(family: Family, entry: TaxonomyEntry) -> Indicator:
     return Indicator(
         family_measure(family, entry.code),
-        entry.label_fr,
+        lazy_localized(entry.label_fr, entry.label_en),
         entry.label_en,
         FAMILY_DEFINITIONS[family],
         "count",

@@ -75,7 +75,7 @@ def breakdown_chart(title: str, figures: Sequence[Figure], chart_id: str) -> Cha
     points = [
         Point(str(f.indicator.label), f.value, format_value(f.indicator, f.value)) for f in shown
     ]
-    description = "; ".join(f"{p.label} : {p.text}" for p in points) or _("Aucun.")
+    description = "; ".join(point.caption() for point in points) or _("Aucun.")
     return Chart(
         bar_chart(points, title, description, chart_id), [(p.label, p.text) for p in points]
     )

@@ -108,7 +108,7 @@
     panel.replaceChildren();
     if (waiting.length) {
       const since = waiting.map((entry) => entry.queuedAt).sort()[0];
-      const time = new Date(since).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+      const time = new Date(since).toLocaleTimeString(document.documentElement.lang || "fr", { hour: "2-digit", minute: "2-digit" });
       const line = document.createElement("p");
       line.dataset.testid = "outbox-count";
       line.textContent = fill(text.waiting, { n: waiting.length, time });
@@ -132,7 +132,7 @@
       const item = document.createElement("div");
       item.className = "flash flash-error";
       const messages = Object.entries(entry.errors || {}).map(([field, list]) => `${field} : ${list.join(" ")}`);
-      const when = new Date(entry.queuedAt).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+      const when = new Date(entry.queuedAt).toLocaleTimeString(document.documentElement.lang || "fr", { hour: "2-digit", minute: "2-digit" });
       item.textContent = `${fill(entry.state === "conflict" ? text.conflict : text.invalid, { time: when })} ${messages.join(" · ")}`;
       const discard = document.createElement("button");
       discard.type = "button";
