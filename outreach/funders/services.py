@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import get_settings
@@ -134,8 +135,24 @@ def set_target(
             session.execute(delete(IndicatorTarget).where(IndicatorTarget.id == existing.id))
         return None
     if existing is None:
-        existing = IndicatorTarget(indicator=indicator, period=period)
-        session.add(existing)
+        try:
+            with session.begin_nested():
+                created = IndicatorTarget(
+                    indicator=indicator,
+                    period=period,
+                    value=value,
+                    updated_at=now_utc(),
+                    updated_by_id=by.id,
+                )
+                session.add(created)
+            return created
+        except IntegrityError:
+            # Another admin created it in the meantime: change theirs (the last one wins).
+            existing = session.scalars(
+                select(IndicatorTarget).where(
+                    IndicatorTarget.indicator == indicator, IndicatorTarget.period == period
+                )
+            ).one()
     existing.value = value
     existing.updated_at = now_utc()
     existing.updated_by_id = by.id
