@@ -25,12 +25,13 @@ from typing import Literal, Protocol
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit import audit
-from ..models import Association, Material, Need, ReferralDestination, User, UserSession, Zone
+from ..auth.sessions import revoke_association_sessions
+from ..models import Association, Material, Need, ReferralDestination, User, Zone
 from ..vocabulary import MATERIAL_CATEGORIES
 
 Direction = Literal["up", "down"]
@@ -144,6 +145,16 @@ def _insert(session: Session, row: object, error: AdminError) -> None:
         raise error from None
 
 
+def _names(
+    session: Session, model: type[Association] | type[Zone], other_than: int | None = None
+) -> list[str]:
+    """The names in use, for the uniqueness check (the edited row's own name left out)."""
+    query = select(model.name)
+    if other_than is not None:
+        query = query.where(model.id != other_than)
+    return list(session.scalars(query))
+
+
 def _next_position(session: Session, model: type[Zone] | TaxonomyModel) -> int:
     return (session.scalar(select(func.max(model.position))) or 0) + 1
 
@@ -154,18 +165,11 @@ SLUG_TAKEN = _l("Cet identifiant est déjà utilisé par une autre association."
 ASSOCIATION_NAME_TAKEN = _l("Une autre association porte déjà ce nom.")
 
 
-def _association_names(session: Session, other_than: int | None = None) -> list[str]:
-    query = select(Association.name)
-    if other_than is not None:
-        query = query.where(Association.id != other_than)
-    return list(session.scalars(query))
-
-
 def create_association(session: Session, actor: User, slug: str, name: str) -> Association:
     """Slug and name checked by the form (format); here: both unique."""
     if session.scalar(select(Association.id).where(Association.slug == slug)) is not None:
         raise AdminError("slug", SLUG_TAKEN)
-    if _taken(_association_names(session), name):
+    if _taken(_names(session, Association), name):
         raise AdminError("name", ASSOCIATION_NAME_TAKEN)
     association = Association(slug=slug, name=name, active=True)
     _insert(session, association, AdminError("slug", SLUG_TAKEN))
@@ -184,7 +188,7 @@ def rename_association(session: Session, actor: User, association: Association, 
     """False when the name is unchanged (nothing audited)."""
     if name == association.name:
         return False
-    if _taken(_association_names(session, other_than=association.id), name):
+    if _taken(_names(session, Association, other_than=association.id), name):
         raise AdminError("name", ASSOCIATION_NAME_TAKEN)
     previous, association.name = association.name, name
     session.flush()
@@ -207,16 +211,11 @@ def set_association_active(
     if association.active == active:
         return False
     association.active = active
-    ended = 0
-    if not active:
-        members = select(User.id).where(User.association_id == association.id)
-        result = session.execute(
-            update(UserSession)
-            .where(UserSession.user_id.in_(members), UserSession.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason="association_deactivated")
-            .execution_options(synchronize_session=False)
-        )
-        ended = int(getattr(result, "rowcount", 0) or 0)
+    ended = (
+        0
+        if active
+        else revoke_association_sessions(session, association.id, "association_deactivated", now)
+    )
     session.flush()
     audit(
         session,
@@ -235,18 +234,11 @@ ZONE_CODE_TAKEN = _l("Ce code est déjà celui d'une autre zone.")
 ZONE_NAME_TAKEN = _l("Une autre zone porte déjà ce nom.")
 
 
-def _zone_names(session: Session, other_than: int | None = None) -> list[str]:
-    query = select(Zone.name)
-    if other_than is not None:
-        query = query.where(Zone.id != other_than)
-    return list(session.scalars(query))
-
-
 def create_zone(session: Session, actor: User, code: str, name: str, departement: str) -> Zone:
     """A new active zone, last in the order."""
     if session.scalar(select(Zone.id).where(Zone.code == code)) is not None:
         raise AdminError("code", ZONE_CODE_TAKEN)
-    if _taken(_zone_names(session), name):
+    if _taken(_names(session, Zone), name):
         raise AdminError("name", ZONE_NAME_TAKEN)
     zone = Zone(
         code=code,
@@ -264,7 +256,7 @@ def update_zone(session: Session, actor: User, zone: Zone, name: str, departemen
     """Rename and/or move to another département; False when nothing changed."""
     if (name, departement) == (zone.name, zone.departement):
         return False
-    if _taken(_zone_names(session, other_than=zone.id), name):
+    if _taken(_names(session, Zone, other_than=zone.id), name):
         raise AdminError("name", ZONE_NAME_TAKEN)
     before = {"name_before": zone.name, "departement_before": zone.departement}
     zone.name, zone.departement = name, departement

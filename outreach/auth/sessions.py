@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from config import Settings
@@ -80,9 +80,23 @@ def revoke_session(session: Session, token: str, reason: str, now: datetime) -> 
 
 def revoke_user_sessions(session: Session, user_id: int, reason: str, now: datetime) -> int:
     """End every session of the user at once; returns how many were live."""
+    return _revoke_sessions(session, UserSession.user_id == user_id, reason, now)
+
+
+def revoke_association_sessions(
+    session: Session, association_id: int, reason: str, now: datetime
+) -> int:
+    """End every session of the association's members at once; returns how many were live."""
+    members = select(User.id).where(User.association_id == association_id)
+    return _revoke_sessions(session, UserSession.user_id.in_(members), reason, now)
+
+
+def _revoke_sessions(
+    session: Session, whose: ColumnElement[bool], reason: str, now: datetime
+) -> int:
     result = session.execute(
         update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .where(whose, UserSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session="fetch")
     )
