@@ -20,7 +20,7 @@ from outreach.capture.services import load_capture_options, record_contact, star
 from outreach.capture.validation import validate_contact
 from outreach.clock import now_utc
 from outreach.extensions import db
-from outreach.models import Association, User, Zone
+from outreach.models import Association, Referral, User, Zone
 
 from .conftest import AuthActions, World
 from .test_access import ROLE_MATRIX
@@ -67,7 +67,10 @@ def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
         result = record_contact(
             db.session, draft, worker, association, get_settings(app).pseudonym_key, now
         )
-        records = Records(patrol.id, result.contact.id, result.contact.referrals[0].id)
+        referral_id = db.session.scalars(
+            select(Referral.id).where(Referral.contact_id == result.contact_id)
+        ).one()
+        records = Records(patrol.id, result.contact_id, referral_id)
         db.session.commit()
         return records
 

@@ -46,7 +46,7 @@ def _invalid(item: Any, errors: Errors) -> tuple[dict[str, Any], int]:
 
 
 def _outcome(result: RecordResult) -> tuple[dict[str, Any], int]:
-    body: dict[str, Any] = {"id": str(result.contact.client_id), "status": result.outcome.value}
+    body: dict[str, Any] = {"id": str(result.client_id), "status": result.outcome.value}
     if result.outcome is Outcome.CONFLICT:
         body["message"] = _("Ce contact a déjà été enregistré avec d'autres informations.")
     return body, HTTP_STATUS[result.outcome]

@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, literal, null, select, union_all
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from ..clock import is_night, iso_week_of
@@ -43,7 +45,8 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class RecordResult:
-    contact: Contact
+    contact_id: int  # the stored row: the new one, or the one stored earlier under this id
+    client_id: uuid.UUID
     outcome: Outcome
 
 
@@ -188,29 +191,24 @@ def body_digest(draft: ContactDraft, pseudonym_association: str | None) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _find_contact(session: Session, association_id: int, draft: ContactDraft) -> Contact | None:
-    return session.scalar(
-        select(Contact).where(
-            Contact.association_id == association_id, Contact.client_id == draft.client_id
-        )
-    )
-
-
-def _compare(existing: Contact, digest: str) -> RecordResult:
-    outcome = Outcome.UNCHANGED if existing.body_digest == digest else Outcome.CONFLICT
-    return RecordResult(existing, outcome)
+def _draft_columns(draft: ContactDraft) -> dict[str, Any]:
+    """The contact's columns that come from the draft (the rest: who, when, pseudonyms)."""
+    return {
+        "occurred_at": draft.occurred_at,
+        "iso_week": iso_week_of(draft.occurred_at),
+        "night": is_night(draft.occurred_at),
+        "zone_id": draft.zone_id,
+        "patrol_id": draft.patrol_id,
+        "gender": draft.gender,
+        "age_band": draft.age_band,
+        "housing": draft.housing,
+        "first_contact": draft.first_contact,
+    }
 
 
 def _apply(contact: Contact, draft: ContactDraft, author: User, now: datetime) -> None:
-    contact.occurred_at = draft.occurred_at
-    contact.iso_week = iso_week_of(draft.occurred_at)
-    contact.night = is_night(draft.occurred_at)
-    contact.zone_id = draft.zone_id
-    contact.patrol_id = draft.patrol_id
-    contact.gender = draft.gender
-    contact.age_band = draft.age_band
-    contact.housing = draft.housing
-    contact.first_contact = draft.first_contact
+    for name, value in _draft_columns(draft).items():
+        setattr(contact, name, value)
     contact.needs = [ContactNeed(need_code=code) for code in draft.needs]
     contact.materials = [
         ContactMaterial(material_code=code, quantity=quantity) for code, quantity in draft.materials
@@ -242,7 +240,8 @@ def build_contact(
     pseudonym_key: str,
     now: datetime,
 ) -> Contact:
-    """A new, unsaved contact for the draft (pseudonyms computed, code dropped)."""
+    """A new, unsaved ORM contact for the draft (pseudonyms computed, code dropped), for
+    loaders that then add to it (the demo seed's referral progress)."""
     pseudonym_association, pseudonym_region = _pseudonyms(draft, association, pseudonym_key)
     contact = Contact(
         client_id=draft.client_id,
@@ -258,6 +257,23 @@ def build_contact(
     return contact
 
 
+@dataclass(frozen=True, slots=True)
+class _Pseudonymised:
+    draft: ContactDraft
+    pseudonym_association: str | None
+    pseudonym_region: str | None
+    digest: str
+
+
+def _pseudonymised(
+    draft: ContactDraft, association: Association, pseudonym_key: str
+) -> _Pseudonymised:
+    pseudonym_association, pseudonym_region = _pseudonyms(draft, association, pseudonym_key)
+    return _Pseudonymised(
+        draft, pseudonym_association, pseudonym_region, body_digest(draft, pseudonym_association)
+    )
+
+
 def record_contact(
     session: Session,
     draft: ContactDraft,
@@ -267,21 +283,8 @@ def record_contact(
     now: datetime,
 ) -> RecordResult:
     """Store a new contact, idempotently on (association, client id)."""
-    contact = build_contact(draft, author, association, pseudonym_key, now)
-    existing = _find_contact(session, association.id, draft)
-    if existing is not None:
-        return _compare(existing, contact.body_digest)
-    try:
-        # A savepoint, so that losing a race on the same id does not undo the request.
-        with session.begin_nested():
-            session.add(contact)
-            session.flush()
-    except IntegrityError:
-        winner = _find_contact(session, association.id, draft)
-        if winner is None:
-            raise
-        return _compare(winner, contact.body_digest)
-    return RecordResult(contact, Outcome.CREATED)
+    [result] = record_contacts(session, [draft], author, association, pseudonym_key, now)
+    return result
 
 
 def record_contacts(
@@ -292,43 +295,126 @@ def record_contacts(
     pseudonym_key: str,
     now: datetime,
 ) -> list[RecordResult]:
-    """A phone's outbox in one go: one lookup and one flush for the whole batch.
+    """Store new contacts, idempotently on (association, client id); results in input order.
 
-    Same outcomes as `record_contact` item by item (a repeated id inside the batch is
-    a replay or a conflict of the first); if a concurrent request stored one of these
-    ids meanwhile, the batch falls back to the one-by-one path.
+    The contacts go in with one INSERT ... ON CONFLICT DO NOTHING: an id already stored,
+    by an earlier request or by a concurrent one that won the race, inserts nothing, and
+    the stored digest tells a replay from a conflict. No lookup before, no savepoint: a
+    phone's outbox costs one statement per table, whatever its size. A repeated id inside
+    the input is a replay or a conflict of its first occurrence.
     """
-    ids = [draft.client_id for draft in drafts]
-    known: dict[uuid.UUID, Contact] = {
-        contact.client_id: contact
-        for contact in session.scalars(
-            select(Contact).where(
-                Contact.association_id == association.id, Contact.client_id.in_(ids)
+    items = [_pseudonymised(draft, association, pseudonym_key) for draft in drafts]
+    first: dict[uuid.UUID, _Pseudonymised] = {}
+    for item in items:
+        first.setdefault(item.draft.client_id, item)
+    created = _insert_new(session, list(first.values()), author.id, association.id, now)
+    stored = _stored_contacts(session, association.id, [i for i in first if i not in created])
+    stored |= {
+        client_id: (row_id, first[client_id].digest) for client_id, row_id in created.items()
+    }
+    results: list[RecordResult] = []
+    for item in items:
+        client_id = item.draft.client_id
+        row_id, digest = stored[client_id]
+        if first[client_id] is item and client_id in created:
+            outcome = Outcome.CREATED
+        else:
+            outcome = Outcome.UNCHANGED if digest == item.digest else Outcome.CONFLICT
+        results.append(RecordResult(row_id, client_id, outcome))
+    return results
+
+
+def _insert_new(
+    session: Session,
+    items: Sequence[_Pseudonymised],
+    author_id: int,
+    association_id: int,
+    now: datetime,
+) -> dict[uuid.UUID, int]:
+    """Insert the contacts whose id is not stored yet, with their needs, materials and
+    referrals; returns the row id of each contact inserted, by client id."""
+    if not items:
+        return {}
+    insert_new = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    contacts = Contact.__table__
+    statement = (
+        insert_new(contacts)
+        .values(
+            [
+                {
+                    "client_id": item.draft.client_id,
+                    "association_id": association_id,
+                    "author_id": author_id,
+                    "pseudonym_association": item.pseudonym_association,
+                    "pseudonym_region": item.pseudonym_region,
+                    "body_digest": item.digest,
+                    "created_at": now,
+                    "updated_at": now,
+                    **_draft_columns(item.draft),
+                }
+                for item in items
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["association_id", "client_id"])
+        .returning(contacts.c.client_id, contacts.c.id)
+    )
+    created: dict[uuid.UUID, int] = {client_id: row_id for client_id, row_id in session.execute(statement)}
+    new = [
+        (created[item.draft.client_id], item.draft)
+        for item in items
+        if item.draft.client_id in created
+    ]
+    needs = [{"contact_id": row, "need_code": code} for row, draft in new for code in draft.needs]
+    materials = [
+        {"contact_id": row, "material_code": code, "quantity": quantity}
+        for row, draft in new
+        for code, quantity in draft.materials
+    ]
+    referrals = [
+        {
+            "contact_id": row,
+            "destination_code": referral.destination,
+            "accompanied": referral.accompanied,
+            "status": referral.status,
+            "status_changed_at": now,
+        }
+        for row, draft in new
+        for referral in draft.referrals
+    ]
+    if needs:
+        session.execute(insert(ContactNeed.__table__), needs)
+    if materials:
+        session.execute(insert(ContactMaterial.__table__), materials)
+    if referrals:
+        session.execute(insert(Referral.__table__), referrals)
+        # Each new referral's first status, in the same statement for all of them.
+        history = ReferralStatusChange.__table__
+        made = Referral.__table__
+        session.execute(
+            insert(history).from_select(
+                ["referral_id", "status", "changed_at", "changed_by_id"],
+                select(
+                    made.c.id, made.c.status, made.c.status_changed_at, literal(author_id)
+                ).where(made.c.contact_id.in_(list(created.values()))),
             )
         )
-    }
-    results: list[RecordResult | None] = [None] * len(drafts)
-    fresh: list[tuple[int, Contact]] = []
-    for index, draft in enumerate(drafts):
-        contact = build_contact(draft, author, association, pseudonym_key, now)
-        prior = known.get(draft.client_id)
-        if prior is not None:
-            results[index] = _compare(prior, contact.body_digest)
-        else:
-            known[draft.client_id] = contact
-            fresh.append((index, contact))
-    try:
-        with session.begin_nested():
-            session.add_all(contact for _, contact in fresh)
-            session.flush()
-    except IntegrityError:
-        return [
-            record_contact(session, draft, author, association, pseudonym_key, now)
-            for draft in drafts
-        ]
-    for index, contact in fresh:
-        results[index] = RecordResult(contact, Outcome.CREATED)
-    return [result for result in results if result is not None]
+    return created
+
+
+def _stored_contacts(
+    session: Session, association_id: int, client_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, str]]:
+    """Row id and body digest of this association's stored contacts with these ids."""
+    if not client_ids:
+        return {}
+    rows = session.execute(
+        select(Contact.client_id, Contact.id, Contact.body_digest).where(
+            Contact.association_id == association_id, Contact.client_id.in_(client_ids)
+        )
+    )
+    return {client_id: (row_id, digest) for client_id, row_id, digest in rows}
 
 
 def can_edit(contact: Contact, user: User) -> bool:

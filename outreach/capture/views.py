@@ -227,13 +227,17 @@ def new_contact(patrol_id: int) -> Page:
     if result.outcome is Outcome.CONFLICT:
         errors = {"id": [_("Ce contact a déjà été enregistré avec d'autres informations.")]}
         return _render_contact_form(
-            patrol, scrub_person_code(payload), errors, contact=result.contact, status=409
+            patrol,
+            scrub_person_code(payload),
+            errors,
+            contact=get_contact(db.session, patrol.association_id, result.contact_id),
+            status=409,
         )
     if result.outcome is Outcome.CREATED:
         flash(_("Contact enregistré."), "success")
     else:
         flash(_("Ce contact était déjà enregistré : rien n'a été ajouté."), "info")
-    return redirect(url_for("capture.patrol", patrol_id=patrol.id, saved=result.contact.id))
+    return redirect(url_for("capture.patrol", patrol_id=patrol.id, saved=result.contact_id))
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
