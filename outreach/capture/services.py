@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, null, select, union_all
+from sqlalchemy import bindparam, func, insert, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -324,6 +324,31 @@ def record_contacts(
     return results
 
 
+def _contact_insert(dialect: str) -> Any:
+    """INSERT INTO contacts ... ON CONFLICT (association, client id) DO NOTHING RETURNING."""
+    insert_new = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    contacts = Contact.__table__
+    return (
+        insert_new(contacts)
+        .on_conflict_do_nothing(index_elements=["association_id", "client_id"])
+        .returning(contacts.c.client_id, contacts.c.id)
+    )
+
+
+# Built once: the statements of a capture are compiled once per process, then cached.
+_CONTACT_INSERTS = {dialect: _contact_insert(dialect) for dialect in ("postgresql", "sqlite")}
+_NEED_INSERT = insert(ContactNeed.__table__)
+_MATERIAL_INSERT = insert(ContactMaterial.__table__)
+_REFERRAL_INSERT = insert(Referral.__table__)
+# Each new referral's first status, for all the new contacts in one statement.
+_FIRST_STATUS_INSERT = insert(ReferralStatusChange.__table__).from_select(
+    ["referral_id", "status", "changed_at", "changed_by_id"],
+    select(Referral.id, Referral.status, Referral.status_changed_at, bindparam("author_id")).where(
+        Referral.contact_id.in_(bindparam("contact_ids", expanding=True))
+    ),
+)
+
+
 def _insert_new(
     session: Session,
     items: Sequence[_Pseudonymised],
@@ -335,32 +360,22 @@ def _insert_new(
     referrals; returns the row id of each contact inserted, by client id."""
     if not items:
         return {}
-    insert_new = (
-        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    )
-    contacts = Contact.__table__
-    statement = (
-        insert_new(contacts)
-        .values(
-            [
-                {
-                    "client_id": item.draft.client_id,
-                    "association_id": association_id,
-                    "author_id": author_id,
-                    "pseudonym_association": item.pseudonym_association,
-                    "pseudonym_region": item.pseudonym_region,
-                    "body_digest": item.digest,
-                    "created_at": now,
-                    "updated_at": now,
-                    **_draft_columns(item.draft),
-                }
-                for item in items
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["association_id", "client_id"])
-        .returning(contacts.c.client_id, contacts.c.id)
-    )
-    created: dict[uuid.UUID, int] = {client_id: row_id for client_id, row_id in session.execute(statement)}
+    rows = [
+        {
+            "client_id": item.draft.client_id,
+            "association_id": association_id,
+            "author_id": author_id,
+            "pseudonym_association": item.pseudonym_association,
+            "pseudonym_region": item.pseudonym_region,
+            "body_digest": item.digest,
+            "created_at": now,
+            "updated_at": now,
+            **_draft_columns(item.draft),
+        }
+        for item in items
+    ]
+    statement = _CONTACT_INSERTS[session.get_bind().dialect.name]
+    created = {client_id: row_id for client_id, row_id in session.execute(statement, rows)}
     new = [
         (created[item.draft.client_id], item.draft)
         for item in items
@@ -384,21 +399,14 @@ def _insert_new(
         for referral in draft.referrals
     ]
     if needs:
-        session.execute(insert(ContactNeed.__table__), needs)
+        session.execute(_NEED_INSERT, needs)
     if materials:
-        session.execute(insert(ContactMaterial.__table__), materials)
+        session.execute(_MATERIAL_INSERT, materials)
     if referrals:
-        session.execute(insert(Referral.__table__), referrals)
-        # Each new referral's first status, in the same statement for all of them.
-        history = ReferralStatusChange.__table__
-        made = Referral.__table__
+        session.execute(_REFERRAL_INSERT, referrals)
         session.execute(
-            insert(history).from_select(
-                ["referral_id", "status", "changed_at", "changed_by_id"],
-                select(
-                    made.c.id, made.c.status, made.c.status_changed_at, literal(author_id)
-                ).where(made.c.contact_id.in_(list(created.values()))),
-            )
+            _FIRST_STATUS_INSERT,
+            {"author_id": author_id, "contact_ids": list(created.values())},
         )
     return created
 
