@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from config import Settings
@@ -38,15 +38,19 @@ def start_session(session: Session, user: User, now: datetime) -> str:
     return token
 
 
+# Built once (it runs on every request), so that it is compiled once.
+_SESSION_WITH_USER = (
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(joinedload(UserSession.user).joinedload(User.association))
+)
+
+
 def resolve_session(
     session: Session, settings: Settings, token: str, now: datetime
 ) -> UserSession | None:
     """The live session with this id, its last use refreshed; None if it has ended."""
-    record = session.scalar(
-        select(UserSession)
-        .where(UserSession.token_hash == token_hash(token))
-        .options(joinedload(UserSession.user).joinedload(User.association))
-    )
+    record = session.scalar(_SESSION_WITH_USER, {"token_hash": token_hash(token)})
     if record is None or record.revoked_at is not None:
         return None
     reason = _ended(record, settings, now)

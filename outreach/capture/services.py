@@ -58,6 +58,25 @@ class PatrolError(Exception):
     """A patrol action that the patrol's state does not allow."""
 
 
+# Zones, the three taxonomies and the input's patrols of this association, in one round
+# trip: this runs on every capture request. Built once, so that it is compiled once.
+_CAPTURE_OPTIONS = union_all(
+    select(literal("zone"), Zone.code, Zone.id, Zone.active),
+    *(
+        select(literal(kind), model.code, null(), model.active)
+        for kind, model in (
+            ("need", Need),
+            ("material", Material),
+            ("destination", ReferralDestination),
+        )
+    ),
+    select(literal("patrol"), null(), Patrol.id, literal(True)).where(
+        Patrol.association_id == bindparam("association_id"),
+        Patrol.id.in_(bindparam("patrol_ids", expanding=True)),
+    ),
+)
+
+
 def load_capture_options(
     session: Session,
     association_id: int,
@@ -67,42 +86,36 @@ def load_capture_options(
     """What validation needs: the codes that exist and which are retired, which of the patrol
     ids the input mentions belong to this association (only those are looked up), and the
     retired codes that the contacts already stored under the input's ids hold."""
-
-    # Zones and the three taxonomies in one round trip: this runs on every capture request.
-    taxonomies = (("need", Need), ("material", Material), ("destination", ReferralDestination))
+    wanted = sorted(
+        {
+            i
+            for i in patrol_ids
+            if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_PATROL_ID
+        }
+    )
     rows = session.execute(
-        union_all(
-            select(literal("zone"), Zone.code, Zone.id, Zone.active),
-            *(
-                select(literal(kind), model.code, null(), model.active)
-                for kind, model in taxonomies
-            ),
-        )
+        _CAPTURE_OPTIONS, {"association_id": association_id, "patrol_ids": wanted}
     ).all()
-    retired: set[RetiredCode] = {(kind, code) for kind, code, _, active in rows if not active}
-
-    def codes(kind: str) -> frozenset[str]:
-        return frozenset(code for of_kind, code, _, _ in rows if of_kind == kind)
-
-    wanted = {
-        i
-        for i in patrol_ids
-        if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_PATROL_ID
-    }
+    codes: dict[str, set[str]] = {"need": set(), "material": set(), "destination": set()}
+    zones: dict[str, int] = {}
+    patrols: set[int] = set()
+    retired: set[RetiredCode] = set()
+    for kind, code, row_id, active in rows:
+        if kind == "patrol":
+            patrols.add(row_id)
+            continue
+        if kind == "zone":
+            zones[code] = row_id
+        else:
+            codes[kind].add(code)
+        if not active:
+            retired.add((kind, code))
     return CaptureOptions(
-        zones={code: zone_id for kind, code, zone_id, _ in rows if kind == "zone"},
-        needs=codes("need"),
-        materials=codes("material"),
-        destinations=codes("destination"),
-        patrol_ids=frozenset(
-            session.scalars(
-                select(Patrol.id).where(
-                    Patrol.association_id == association_id, Patrol.id.in_(wanted)
-                )
-            )
-        )
-        if wanted
-        else frozenset(),
+        zones=zones,
+        needs=frozenset(codes["need"]),
+        materials=frozenset(codes["material"]),
+        destinations=frozenset(codes["destination"]),
+        patrol_ids=frozenset(patrols),
         retired=frozenset(retired),
         kept=_kept_retired_codes(session, association_id, client_ids) if retired else {},
     )
