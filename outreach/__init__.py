@@ -97,10 +97,14 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, and transactions that SQLAlchemy controls (for savepoints).
+    """WAL, foreign keys, and a write transaction taken only when a request first writes.
 
-    BEGIN IMMEDIATE takes the write lock up front, so that two concurrent
-    writers wait for each other (busy_timeout) instead of failing.
+    Reads run as they come (each SELECT sees the last commit, as PostgreSQL's READ
+    COMMITTED does). The first statement that is not a SELECT (a write, a SAVEPOINT, DDL)
+    starts the transaction with BEGIN IMMEDIATE, which takes SQLite's write lock up front:
+    a transaction never has to upgrade a read snapshot to a write, which fails when another
+    writer committed in between. The lock is then held only from a request's first write
+    to its commit, not while it authenticates, validates or renders (bench/README.md).
 
     Before that, a connection to a database file takes an exclusive flock on a file
     beside it, until it goes back to the pool: writers of every thread and process queue
@@ -117,7 +121,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        dbapi_connection.isolation_level = None  # no implicit BEGIN: we issue our own
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -127,11 +131,22 @@ def _configure_sqlite(engine: Engine) -> None:
         if lock_path is not None:  # one open file per connection: flock excludes between them
             record.info[_WRITER_LOCK] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(
+        connection: Any,
+        cursor: Any,
+        statement: str,
+        _parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> None:
+        if connection.connection.dbapi_connection.in_transaction:
+            return
+        if statement.lstrip()[:6].upper() == "SELECT":
+            return
         if _WRITER_LOCK in connection.info:
             fcntl.flock(connection.info[_WRITER_LOCK], fcntl.LOCK_EX)
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        cursor.execute("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:

@@ -49,11 +49,48 @@ def test_a_transaction_holds_the_writer_lock_until_its_connection_is_back_in_the
         connection.execute(text("INSERT INTO items VALUES (2)"))  # a second transaction
         connection.commit()
     assert _is_free(lock_path)
+
+
+def test_reads_take_no_lock_until_the_first_write(database: tuple[Engine, Path]) -> None:
+    engine, lock_path = database
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 2
-        assert not _is_free(lock_path)  # reads take the write lock too (BEGIN IMMEDIATE)
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
+        assert _is_free(lock_path), "a read must not keep writers waiting"
+        connection.execute(text("INSERT INTO items VALUES (1)"))
+        assert not _is_free(lock_path)
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
         connection.rollback()
     assert _is_free(lock_path)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
+
+
+def test_a_reader_sees_each_commit_while_a_writer_holds_the_lock(
+    database: tuple[Engine, Path],
+) -> None:
+    engine, lock_path = database
+    with engine.connect() as writer, engine.connect() as reader:
+        writer.execute(text("INSERT INTO items VALUES (1)"))
+        writer.commit()
+        writer.execute(text("INSERT INTO items VALUES (2)"))  # holds the lock, uncommitted
+        assert not _is_free(lock_path)
+        # WAL: the reader neither waits nor sees the uncommitted row.
+        assert reader.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
+        writer.commit()
+        assert reader.execute(text("SELECT count(*) FROM items")).scalar_one() == 2
+        reader.rollback()
+
+
+def test_a_savepoint_starts_the_write_transaction(database: tuple[Engine, Path]) -> None:
+    engine, lock_path = database
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        with connection.begin_nested():
+            assert not _is_free(lock_path)
+            connection.execute(text("INSERT INTO items VALUES (1)"))
+        connection.commit()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
 
 
 def test_concurrent_writers_all_get_their_turn(database: tuple[Engine, Path]) -> None:
