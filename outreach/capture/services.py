@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..clock import is_night, iso_week_of
 from ..models import (
@@ -494,10 +494,24 @@ def open_patrol_of(session: Session, user: User) -> Patrol | None:
     )
 
 
+# With its members, in the same query: every capture page checks that the user is one.
+_PATROL_WITH_MEMBERS = (
+    select(Patrol)
+    .where(
+        Patrol.id == bindparam("patrol_id"), Patrol.association_id == bindparam("association_id")
+    )
+    .options(joinedload(Patrol.members))
+)
+
+
 def get_patrol(session: Session, association_id: int, patrol_id: int) -> Patrol | None:
     """A patrol of this association only: another association's id looks like a missing one."""
-    return session.scalar(
-        select(Patrol).where(Patrol.id == patrol_id, Patrol.association_id == association_id)
+    return (
+        session.scalars(
+            _PATROL_WITH_MEMBERS, {"patrol_id": patrol_id, "association_id": association_id}
+        )
+        .unique()
+        .one_or_none()
     )
 
 
