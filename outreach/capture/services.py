@@ -570,11 +570,8 @@ def recent_contacts(session: Session, patrol: Patrol, limit: int = 10) -> Sequen
     return session.scalars(
         select(Contact)
         .where(Contact.patrol_id == patrol.id)
-        .options(
-            selectinload(Contact.needs),
-            selectinload(Contact.materials),
-            selectinload(Contact.referrals),
-        )
+        # What the patrol page shows of each: its needs and its referrals.
+        .options(selectinload(Contact.needs), selectinload(Contact.referrals))
         .order_by(Contact.occurred_at.desc(), Contact.id.desc())
         .limit(limit)
     ).all()
@@ -586,16 +583,13 @@ class Labels:
 
     needs: dict[str, str]
     destinations: dict[str, str]
-    materials: dict[str, str]
 
 
 def taxonomy_labels(session: Session, language: str) -> Labels:
     """The labels in `language` ("fr" or "en", as `i18n.current_language()`)."""
 
-    def labels(model: type[Need] | type[Material] | type[ReferralDestination]) -> dict[str, str]:
+    def labels(model: type[Need] | type[ReferralDestination]) -> dict[str, str]:
         label = model.label_en if language == "en" else model.label_fr
         return {code: text for code, text in session.execute(select(model.code, label))}
 
-    return Labels(
-        needs=labels(Need), destinations=labels(ReferralDestination), materials=labels(Material)
-    )
+    return Labels(needs=labels(Need), destinations=labels(ReferralDestination))
