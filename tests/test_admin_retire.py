@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import replace
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from config import Settings
 from outreach.capture.validation import CaptureOptions, validate_contact
@@ -224,3 +225,42 @@ def test_validation_refuses_retired_codes_unless_the_contact_already_holds_them(
     assert draft is not None and not errors
     other_contact = {**body, "id": str(uuid.uuid4())}
     assert validate_contact(other_contact, held, now_utc())[0] is None
+
+
+def test_a_capture_that_uses_no_retired_code_costs_no_lookup_for_them(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    """Once anything was retired, the usual capture still runs the same statements."""
+    api = Api(client, auth)
+    api.login(world, "worker")
+
+    def statements_of_a_capture(**changes: Any) -> list[str]:
+        with app.app_context():
+            engine = db.engine
+        seen: list[str] = []
+
+        def record(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert api.post(contact(**changes)).status_code == 201
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return seen
+
+    before = statements_of_a_capture()
+    retire(as_admin(app, world), "/admin/taxonomies/needs/rest")
+    after = statements_of_a_capture()
+    assert len(after) == len(before), "no lookup of retired codes when none is used"
+    # A replay that holds the retired code is still looked up, and still goes through.
+    old = contact(needs=["food"])
+    assert api.post(old).status_code == 201
+    with app.app_context():
+        stored = db.session.scalars(
+            select(Contact).where(Contact.client_id == uuid.UUID(old["id"]))
+        ).one()
+        db.session.add(ContactNeed(contact_id=stored.id, need_code="rest"))
+        db.session.commit()
+    replay = api.post({**old, "needs": ["food", "rest"]})
+    assert replay.status_code == 409, replay.get_json()  # held "rest", but the body differs

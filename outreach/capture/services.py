@@ -6,7 +6,7 @@ import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,7 +117,7 @@ def load_capture_options(
         destinations=frozenset(codes["destination"]),
         patrol_ids=frozenset(patrols),
         retired=frozenset(retired),
-        kept=_kept_retired_codes(session, association_id, client_ids) if retired else {},
+        kept=_KeptRetiredCodes(session, association_id, list(client_ids)) if retired else {},
     )
 
 
@@ -130,6 +130,34 @@ def _as_uuid(value: object) -> uuid.UUID | None:
         except ValueError:
             return None
     return None
+
+
+class _KeptRetiredCodes(Mapping[uuid.UUID, frozenset[RetiredCode]]):
+    """The retired codes the input's stored contacts hold, looked up on first use only.
+
+    Validation asks only about a code that is retired: a capture that uses none, the
+    usual case once anything was ever retired, then costs no query for them.
+    """
+
+    def __init__(self, session: Session, association_id: int, client_ids: Sequence[object]) -> None:
+        self._session = session
+        self._association_id = association_id
+        self._client_ids = client_ids
+        self._found: dict[uuid.UUID, frozenset[RetiredCode]] | None = None
+
+    def _load(self) -> dict[uuid.UUID, frozenset[RetiredCode]]:
+        if self._found is None:
+            self._found = _kept_retired_codes(self._session, self._association_id, self._client_ids)
+        return self._found
+
+    def __getitem__(self, client_id: uuid.UUID) -> frozenset[RetiredCode]:
+        return self._load()[client_id]
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def _kept_retired_codes(
