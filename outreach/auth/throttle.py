@@ -56,9 +56,16 @@ def configure(app: Flask, storage_url: str) -> None:
         key_prefix="outreach",
     )
     app.extensions["outreach_limiter"] = limiter
-    for endpoint, view in list(app.view_functions.items()):
-        if getattr(view, _GUARDED, False):
-            app.view_functions[endpoint] = _limited(limiter, view)
+    guarded_endpoints = frozenset(
+        endpoint for endpoint, view in app.view_functions.items() if getattr(view, _GUARDED, False)
+    )
+    for endpoint in guarded_endpoints:
+        app.view_functions[endpoint] = _limited(limiter, app.view_functions[endpoint])
+
+    @limiter.request_filter
+    def unguarded() -> bool:
+        """Every other request (captures above all) skips the limiter's work at once."""
+        return request.endpoint not in guarded_endpoints
 
 
 def current_limiter() -> Limiter:
