@@ -93,9 +93,11 @@ def load_capture_options(
             if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_PATROL_ID
         }
     )
-    rows = session.execute(
-        _CAPTURE_OPTIONS, {"association_id": association_id, "patrol_ids": wanted}
-    ).all()
+    rows = (
+        session.connection()
+        .execute(_CAPTURE_OPTIONS, {"association_id": association_id, "patrol_ids": wanted})
+        .all()
+    )
     codes: dict[str, set[str]] = {"need": set(), "material": set(), "destination": set()}
     zones: dict[str, int] = {}
     patrols: set[int] = set()
@@ -415,8 +417,10 @@ def _insert_new(
         }
         for item in items
     ]
-    statement = _CONTACT_INSERTS[session.get_bind().dialect.name]
-    created = {client_id: row_id for client_id, row_id in session.execute(statement, rows)}
+    # Core statements on the session's connection: the ORM layer has nothing to add to them.
+    connection = session.connection()
+    statement = _CONTACT_INSERTS[connection.dialect.name]
+    created = {client_id: row_id for client_id, row_id in connection.execute(statement, rows)}
     new = [
         (created[item.draft.client_id], item.draft)
         for item in items
@@ -440,12 +444,12 @@ def _insert_new(
         for referral in draft.referrals
     ]
     if needs:
-        session.execute(_NEED_INSERT, needs)
+        connection.execute(_NEED_INSERT, needs)
     if materials:
-        session.execute(_MATERIAL_INSERT, materials)
+        connection.execute(_MATERIAL_INSERT, materials)
     if referrals:
-        session.execute(_REFERRAL_INSERT, referrals)
-        session.execute(
+        connection.execute(_REFERRAL_INSERT, referrals)
+        connection.execute(
             _FIRST_STATUS_INSERT,
             {"author_id": author_id, "contact_ids": list(created.values())},
         )
