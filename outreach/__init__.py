@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -19,6 +22,29 @@ from .extensions import babel, csrf, db, login_manager, migrate
 
 # Key of a pooled SQLite connection's writer lock file (see _configure_sqlite).
 _WRITER_LOCK = "outreach_writer_lock"
+# Whether the current request may read before it takes SQLite's write lock: only in the
+# views marked `writes_idempotently`, set for their whole request (choose_lock_mode).
+_LOCK_AT_FIRST_WRITE: ContextVar[bool] = ContextVar("lock_at_first_write", default=False)
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def writes_idempotently(view: View) -> View:
+    """Mark a view whose writes are right whatever it read before (INSERT ... ON CONFLICT,
+    a replay is answered from the row stored): on SQLite its reads need not wait for the
+    write lock. Every other request takes it at its first statement (_configure_sqlite)."""
+    view.writes_idempotently = True  # type: ignore[attr-defined]
+    return view
+
+
+@contextmanager
+def lock_at_first_write() -> Iterator[None]:
+    """Within this block, SQLite connections take the write lock at the first write only."""
+    token = _LOCK_AT_FIRST_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _LOCK_AT_FIRST_WRITE.reset(token)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -98,14 +124,15 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, and a write transaction taken only when a request first writes.
+    """WAL, foreign keys, and SQLite's write lock taken up front, by BEGIN IMMEDIATE.
 
-    Reads run as they come (each SELECT sees the last commit, as PostgreSQL's READ
-    COMMITTED does). The first statement that is not a SELECT (a write, a SAVEPOINT, DDL)
-    starts the transaction with BEGIN IMMEDIATE, which takes SQLite's write lock up front:
-    a transaction never has to upgrade a read snapshot to a write, which fails when another
-    writer committed in between. The lock is then held only from a request's first write
-    to its commit, not while it authenticates, validates or renders (bench/README.md).
+    A request's first statement starts its transaction with BEGIN IMMEDIATE, which takes
+    the write lock: requests that read then write are serialised, and a transaction never
+    has to upgrade a read snapshot to a write (which fails when another writer committed
+    in between). Captures are the exception (`writes_idempotently`, `lock_at_first_write`):
+    their reads run as they come, and the first statement that is not a SELECT (a write, a
+    SAVEPOINT, DDL) starts the transaction, so that 16 workers do not queue on their
+    session lookups and validation (bench/README.md).
 
     Before that, a connection to a database file takes an exclusive flock on a file
     beside it, until it goes back to the pool: writers of every thread and process queue
@@ -143,7 +170,7 @@ def _configure_sqlite(engine: Engine) -> None:
     ) -> None:
         if connection.connection.dbapi_connection.in_transaction:
             return
-        if statement.lstrip()[:6].upper() == "SELECT":
+        if _LOCK_AT_FIRST_WRITE.get() and statement.lstrip()[:6].upper() == "SELECT":
             return
         if _WRITER_LOCK in connection.info:
             fcntl.flock(connection.info[_WRITER_LOCK], fcntl.LOCK_EX)
@@ -203,6 +230,16 @@ def register_request_hooks(app: Flask) -> None:
     from .auth.access import enforce_access
     from .i18n import remember_language_choice
     from .security.headers import set_security_headers
+
+    @app.before_request
+    def choose_lock_mode() -> None:
+        """Before anything reads the database (enforce_access loads the session)."""
+        view = app.view_functions.get(request.endpoint or "")
+        _LOCK_AT_FIRST_WRITE.set(bool(getattr(view, "writes_idempotently", False)))
+
+    @app.teardown_request
+    def forget_lock_mode(_error: BaseException | None) -> None:
+        _LOCK_AT_FIRST_WRITE.set(False)  # gunicorn threads serve one request after another
 
     app.before_request(enforce_access)
     app.after_request(remember_language_choice)

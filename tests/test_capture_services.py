@@ -20,6 +20,7 @@ from outreach.capture.services import (
     PatrolReport,
     can_edit,
     end_patrol,
+    get_contact,
     load_capture_options,
     open_patrol_of,
     record_contact,
@@ -303,3 +304,72 @@ def test_contact_editable_by_author_until_patrol_ends(ctx: World, settings: Sett
     with pytest.raises(PatrolError):
         end_patrol(db.session, patrol, PatrolReport(0, "calm", 0, ""), NOW)
     assert patrol.atmosphere == "calm" and patrol.people_seen_not_met == 2
+
+
+def test_two_edits_of_one_contact_at_once_both_go_through(
+    app: Flask, world: World, settings: Settings
+) -> None:
+    """The second edit waits for the first (the row lock of get_contact(for_update=True);
+    SQLite serialises whole requests), then applies to what the first wrote."""
+    with app.app_context():
+        patrol = _patrol(world, settings)
+        draft = draft_of(world.demo.id, patrol_id=patrol.id)
+        contact_id = record(world, draft, settings).contact_id
+        db.session.commit()
+        edits = [
+            draft_of(
+                world.demo.id,
+                id=str(draft.client_id),
+                patrol_id=patrol.id,
+                person_code="",
+                materials={"filter": quantity},
+            )
+            for quantity in (3, 5)
+        ]
+    first_loaded, second_loaded = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def edit(index: int) -> None:
+        with app.app_context():
+            try:
+                if index == 1:
+                    first_loaded.wait(5)
+                author = db.session.get(User, world.id_of("worker"))
+                assert author is not None and author.association is not None
+                contact = get_contact(db.session, world.demo.id, contact_id, for_update=True)
+                assert contact is not None
+                _ = contact.needs, contact.materials, contact.referrals
+                if index == 0:
+                    first_loaded.set()
+                    # Without the lock the second edit loads the same children meanwhile.
+                    second_loaded.wait(1)
+                else:
+                    second_loaded.set()
+                update_contact(
+                    db.session,
+                    contact,
+                    edits[index],
+                    author,
+                    author.association,
+                    settings.pseudonym_key,
+                    NOW,
+                )
+                db.session.commit()
+            except BaseException as error:  # reported below
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=edit, args=(index,)) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with app.app_context():
+        materials = db.session.execute(
+            select(ContactMaterial.material_code, ContactMaterial.quantity).where(
+                ContactMaterial.contact_id == contact_id
+            )
+        ).all()
+    assert [tuple(row) for row in materials] == [("filter", 5)], "the second edit, applied last"

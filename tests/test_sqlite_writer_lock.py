@@ -7,11 +7,18 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, event, text
 
-from outreach import _configure_sqlite
+from outreach import _configure_sqlite, lock_at_first_write
+from outreach.extensions import db
+
+from .conftest import AuthActions, World
+from .test_api import Api, contact
 
 
 @pytest.fixture
@@ -51,11 +58,23 @@ def test_a_transaction_holds_the_writer_lock_until_its_connection_is_back_in_the
     assert _is_free(lock_path)
 
 
-def test_reads_take_no_lock_until_the_first_write(database: tuple[Engine, Path]) -> None:
+def test_a_request_takes_the_lock_at_its_first_statement(database: tuple[Engine, Path]) -> None:
+    """The default: a request that reads then writes is serialised with every other one."""
     engine, lock_path = database
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
-        assert _is_free(lock_path), "a read must not keep writers waiting"
+        assert not _is_free(lock_path)
+        connection.rollback()
+    assert _is_free(lock_path)
+
+
+def test_a_capture_reads_without_the_lock_until_its_first_write(
+    database: tuple[Engine, Path],
+) -> None:
+    engine, lock_path = database
+    with lock_at_first_write(), engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
+        assert _is_free(lock_path), "a capture's reads must not keep writers waiting"
         connection.execute(text("INSERT INTO items VALUES (1)"))
         assert not _is_free(lock_path)
         assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
@@ -65,32 +84,43 @@ def test_reads_take_no_lock_until_the_first_write(database: tuple[Engine, Path])
         assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
 
 
-def test_a_reader_sees_each_commit_while_a_writer_holds_the_lock(
+def test_a_capture_reads_each_commit_while_a_writer_holds_the_lock(
     database: tuple[Engine, Path],
 ) -> None:
     engine, lock_path = database
-    with engine.connect() as writer, engine.connect() as reader:
+    with engine.connect() as writer:
         writer.execute(text("INSERT INTO items VALUES (1)"))
         writer.commit()
         writer.execute(text("INSERT INTO items VALUES (2)"))  # holds the lock, uncommitted
         assert not _is_free(lock_path)
-        # WAL: the reader neither waits nor sees the uncommitted row.
-        assert reader.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
-        writer.commit()
-        assert reader.execute(text("SELECT count(*) FROM items")).scalar_one() == 2
-        reader.rollback()
+        with lock_at_first_write(), engine.connect() as reader:
+            # WAL: the reader neither waits nor sees the uncommitted row.
+            assert reader.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
+            writer.commit()
+            assert reader.execute(text("SELECT count(*) FROM items")).scalar_one() == 2
+            reader.rollback()
 
 
 def test_a_savepoint_starts_the_write_transaction(database: tuple[Engine, Path]) -> None:
     engine, lock_path = database
-    with engine.connect() as connection:
+    with lock_at_first_write(), engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+        assert _is_free(lock_path)
         with connection.begin_nested():
             assert not _is_free(lock_path)
             connection.execute(text("INSERT INTO items VALUES (1)"))
         connection.commit()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
+
+
+def test_only_the_capture_views_read_before_the_lock(app: Flask) -> None:
+    marked = {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "writes_idempotently", False)
+    }
+    assert marked == {"api.post_contacts", "capture.new_contact"}
 
 
 def test_concurrent_writers_all_get_their_turn(database: tuple[Engine, Path]) -> None:
@@ -122,3 +152,32 @@ def test_an_in_memory_database_needs_no_lock_file() -> None:
     with engine.begin() as connection:
         assert connection.execute(text("SELECT 1")).scalar_one() == 1
     engine.dispose()
+
+
+def test_a_capture_request_reads_its_session_before_taking_the_lock(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    """The wiring: the lock mode is chosen before enforce_access looks the session up."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock only")
+    api = Api(client, auth)
+    api.login(world, "worker")
+    # Each request's first statement, and whether it ran inside a write transaction.
+    first: list[tuple[str, bool]] = []
+
+    def record(connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not first:
+            first.append((statement, connection.connection.dbapi_connection.in_transaction))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert api.post(contact()).status_code == 201
+        capture = first.pop()
+        assert client.get("/patrols").status_code == 200
+        other = first.pop()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert capture[0].lstrip().startswith("SELECT") and capture[1] is False
+    assert other[0].lstrip().startswith("SELECT") and other[1] is True

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import get_settings
+from .. import get_settings, writes_idempotently
 from ..auth.access import current_association, roles_required
 from ..capture.services import (
     Outcome,
@@ -82,6 +82,7 @@ def _json(body: Any, status: int) -> tuple[Response, int]:
 
 @bp.post("/contacts")
 @roles_required(*CAPTURE_ROLES)
+@writes_idempotently
 def post_contacts() -> tuple[Response, int]:
     """One contact (status of that contact) or a list (200 with one result per item)."""
     payload = request.get_json(silent=True)

@@ -403,6 +403,9 @@ def _insert_new(
     referrals; returns the row id of each contact inserted, by client id."""
     if not items:
         return {}
+    # In the same order for every request, so that two overlapping batches cannot deadlock
+    # on the unique index (PostgreSQL takes its entries' locks in insertion order).
+    items = sorted(items, key=lambda item: item.draft.client_id)
     rows = [
         {
             "client_id": item.draft.client_id,
@@ -547,10 +550,15 @@ def get_patrol(session: Session, association_id: int, patrol_id: int) -> Patrol 
     )
 
 
-def get_contact(session: Session, association_id: int, contact_id: int) -> Contact | None:
-    return session.scalar(
-        select(Contact).where(Contact.id == contact_id, Contact.association_id == association_id)
+def get_contact(
+    session: Session, association_id: int, contact_id: int, *, for_update: bool = False
+) -> Contact | None:
+    """`for_update` before an edit: a second edit of the same contact at once waits for the
+    first to commit, then reads what it wrote (PostgreSQL; SQLite serialises edits anyway)."""
+    query = select(Contact).where(
+        Contact.id == contact_id, Contact.association_id == association_id
     )
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def start_patrol(

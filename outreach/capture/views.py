@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from .. import get_settings
+from .. import get_settings, writes_idempotently
 from ..auth.access import current_association, roles_required
 from ..auth.forms import CsrfOnlyForm
 from ..clock import now_utc, to_paris
@@ -202,6 +202,7 @@ def _validate_form(patrol: Patrol) -> tuple[Any, Errors, dict[str, Any]]:
 
 @bp.route("/patrols/<int:patrol_id>/contacts/new", methods=["GET", "POST"])
 @roles_required(*CAPTURE_ROLES)
+@writes_idempotently
 def new_contact(patrol_id: int) -> Page:
     patrol = _patrol_or_404(patrol_id)
     _require_open_membership(patrol)
@@ -244,7 +245,9 @@ def new_contact(patrol_id: int) -> Page:
 @roles_required(*CAPTURE_ROLES)
 def edit_contact(contact_id: int) -> Page:
     association = current_association()
-    contact = get_contact(db.session, association.id, contact_id)
+    contact = get_contact(
+        db.session, association.id, contact_id, for_update=request.method == "POST"
+    )
     if contact is None:
         abort(404)
     patrol = contact.patrol
