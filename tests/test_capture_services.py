@@ -24,6 +24,7 @@ from outreach.capture.services import (
     load_capture_options,
     open_patrol_of,
     record_contact,
+    record_contacts,
     start_patrol,
     update_contact,
 )
@@ -373,3 +374,47 @@ def test_two_edits_of_one_contact_at_once_both_go_through(
             )
         ).all()
     assert [tuple(row) for row in materials] == [("filter", 5)], "the second edit, applied last"
+
+
+def test_two_overlapping_batches_in_opposite_orders_do_not_deadlock(
+    app: Flask, world: World, settings: Settings
+) -> None:
+    """Two phones' outboxes holding the same contacts in opposite orders, sent at once
+    (found by review: PostgreSQL deadlocked on the unique index before contacts were
+    inserted in client-id order). Timing-dependent: without the ordering, this failed in
+    one of two runs on PostgreSQL."""
+    with app.app_context():
+        author = db.session.get(User, world.id_of("worker"))
+        assert author is not None and author.association is not None
+        association = author.association
+        db.session.expunge_all()  # loaded once: the threads' first statement is the insert
+    failures: list[BaseException] = []
+    for _round in range(10):
+        with app.app_context():
+            drafts = [draft_of(world.demo.id) for _ in range(500)]
+        barrier = threading.Barrier(2)
+
+        def send(batch: list[ContactDraft], barrier: threading.Barrier = barrier) -> None:
+            with app.app_context():
+                try:
+                    barrier.wait()
+                    record_contacts(
+                        db.session, batch, author, association, settings.pseudonym_key, NOW
+                    )
+                    db.session.commit()
+                except BaseException as error:  # reported below
+                    failures.append(error)
+                finally:
+                    db.session.remove()
+
+        threads = [
+            threading.Thread(target=send, args=(batch,))
+            for batch in (drafts, list(reversed(drafts)))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    with app.app_context():
+        assert count_contacts() == 10 * 500
