@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -343,63 +344,71 @@ def form_fields(client: Client, body: Body) -> list[tuple[str, str]]:
 class Route:
     name: str
     batch: int  # contacts per request
-    send: Callable[[Client, list[Body]], bool]  # True when the answer is the expected one
+    send: Callable[[Client, list[Body]], str | None]  # why the answer is wrong; None: right
     is_floor: bool = False
 
 
 def routes(app: str, floor: str, association_id: int, batch: int) -> list[Route]:
-    def to_floor(client: Client, bodies: list[Body]) -> bool:
+    def to_floor(client: Client, bodies: list[Body]) -> str | None:
         response = client.floor.post(
             f"{floor}/contacts?author={client.worker.user_id}&association={association_id}",
             data=json.dumps(bodies[0]),
             headers={"Content-Type": "application/json"},
             timeout=TIMEOUT,
         )
-        return response.status_code == 201
+        return None if response.status_code == 201 else f"HTTP {response.status_code}"
 
-    def to_api(client: Client, bodies: list[Body]) -> bool:
+    def to_api(client: Client, bodies: list[Body]) -> str | None:
         response = client.browser.post(
             f"{app}/api/v1/contacts",
             json=bodies[0],
             headers={"X-CSRFToken": client.token},
             timeout=TIMEOUT,
         )
-        return response.status_code == 201 and response.json()["status"] == "created"
+        if response.status_code != 201:
+            return f"HTTP {response.status_code}"
+        return None if response.json()["status"] == "created" else response.json()["status"]
 
-    def to_api_batch(client: Client, bodies: list[Body]) -> bool:
+    def to_api_batch(client: Client, bodies: list[Body]) -> str | None:
         response = client.browser.post(
             f"{app}/api/v1/contacts",
             json=bodies,
             headers={"X-CSRFToken": client.token},
             timeout=TIMEOUT,
         )
-        return response.status_code == 200 and all(
-            result["status"] == "created" for result in response.json()["results"]
-        )
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        statuses = {result["status"] for result in response.json()["results"]}
+        return None if statuses == {"created"} else "/".join(sorted(statuses))
 
-    def post_form(session: requests.Session, client: Client, body: Body) -> str | None:
+    def post_form(session: requests.Session, client: Client, body: Body) -> requests.Response:
         if client.form_id:  # the first post carries the id the form page came with
             body["id"], client.form_id = client.form_id, ""
-        response = session.post(
+        return session.post(
             f"{app}/patrols/{client.worker.patrol_id}/contacts/new",
             data=form_fields(client, body),
             allow_redirects=False,
             timeout=TIMEOUT,
         )
-        location = response.headers.get("Location", "")
-        saved = response.status_code == 302 and "saved=" in location
-        return location if saved else None
 
-    def to_form(client: Client, bodies: list[Body]) -> bool:
-        return post_form(client.frozen, client, bodies[0]) is not None
+    def not_saved(response: requests.Response) -> str | None:
+        if response.status_code != 302:
+            return f"HTTP {response.status_code}"
+        return None if "saved=" in response.headers.get("Location", "") else "not saved"
 
-    def to_form_and_page(client: Client, bodies: list[Body]) -> bool:
-        location = post_form(client.browser, client, bodies[0])
-        if location is None:
-            return False
+    def to_form(client: Client, bodies: list[Body]) -> str | None:
+        return not_saved(post_form(client.frozen, client, bodies[0]))
+
+    def to_form_and_page(client: Client, bodies: list[Body]) -> str | None:
+        saved = post_form(client.browser, client, bodies[0])
+        if (error := not_saved(saved)) is not None:
+            return error
+        location = saved.headers["Location"]
         target = f"{app}{location}" if location.startswith("/") else location
         page = client.browser.get(target, timeout=TIMEOUT)
-        return page.status_code == 200 and "Contact enregistré" in page.text
+        if page.status_code != 200:
+            return f"page: HTTP {page.status_code}"
+        return None if "Contact enregistré" in page.text else "page: no confirmation"
 
     return [
         Route("floor (bare WSGI insert)", 1, to_floor, is_floor=True),
@@ -419,7 +428,7 @@ class Measure:
     contacts: int
     seconds: float
     latencies: list[float]
-    errors: int
+    errors: Counter[str]  # how many requests failed, by why
     server_cpu: float
     client_cpu: float
     load: float  # the machine's 1-minute load average when the path finished
@@ -453,20 +462,23 @@ def measure(
 
     def work(
         client: Client, warm_part: list[Body], timed_part: list[Body]
-    ) -> tuple[list[float], int]:
-        errors = 0
+    ) -> tuple[list[float], Counter[str]]:
+        errors: Counter[str] = Counter()
         for request in chunks(warm_part, path.batch):
             if STOP.is_set():
                 break
-            errors += not safe_send(path, client, request)
+            if (error := safe_send(path, client, request)) is not None:
+                errors[error] += 1
         barrier.wait()
         latencies = []
         for request in chunks(timed_part, path.batch):
             if STOP.is_set():
                 break
             started = time.perf_counter()
-            errors += not safe_send(path, client, request)
+            error = safe_send(path, client, request)
             latencies.append(time.perf_counter() - started)
+            if error is not None:
+                errors[error] += 1
             if think:
                 time.sleep(random.uniform(0.5, 1.5) * think)
         return latencies, errors
@@ -493,18 +505,19 @@ def measure(
         contacts=sum(len(part) for part in timed),
         seconds=seconds,
         latencies=latencies,
-        errors=sum(errors for _, errors in results),
+        errors=sum((errors for _, errors in results), Counter()),
         server_cpu=server_cpu,
         client_cpu=client_cpu,
         load=os.getloadavg()[0],
     )
 
 
-def safe_send(path: Route, client: Client, bodies: list[Body]) -> bool:
+def safe_send(path: Route, client: Client, bodies: list[Body]) -> str | None:
+    """Why the request failed (an HTTP status, an exception's class), or None."""
     try:
         return path.send(client, bodies)
-    except (requests.RequestException, ValueError, KeyError):
-        return False
+    except (requests.RequestException, ValueError, KeyError) as error:
+        return f"{type(error).__name__}: {error}"[:160]
 
 
 def stored_since(url: str, last_id: int) -> dict[str, int]:
@@ -652,8 +665,16 @@ def line(kind: str, round_: int, m: Measure) -> str:
         f"| {m.percentile(0.95):.1f} | {m.percentile(0.99):.1f} | {m.ratio:.2f} "
         f"| {m.server_cpu * 1000 / m.contacts:.1f} | {m.client_cpu / m.seconds:.0%} "
         f"| {m.load:.1f} "
-        f"| {m.errors} | {m.rows} |"
+        f"| {_errors(m.errors)} | {m.rows} |"
     )
+
+
+def _errors(errors: Counter[str]) -> str:
+    """The number of failed requests, then why: "2 (HTTP 500: 1, ConnectionError: ...: 1)"."""
+    if not errors:
+        return "0"
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in errors.most_common())
+    return f"{errors.total()} ({reasons})"
 
 
 def verdicts(kind: str, rows: list[tuple[int, Measure]], paced: bool) -> Iterator[str]:
