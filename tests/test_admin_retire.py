@@ -215,7 +215,7 @@ def test_validation_refuses_retired_codes_unless_the_contact_already_holds_them(
         needs=frozenset({"other"}),
         materials=frozenset(),
         destinations=frozenset({"other"}),
-        patrol_ids=frozenset(),
+        patrols={},
         retired=frozenset({("destination", "other")}),  # "other" is retired as a destination only
     )
     draft, errors = validate_contact(body, known, now_utc())

@@ -311,3 +311,48 @@ def test_one_open_patrol_at_a_time(
     assert response.location == f"/patrols/{patrol_id}"
     home = text_of(client.get("/patrols"))
     assert "Tournée en cours" in home
+
+
+def test_a_contact_posted_to_a_patrol_one_may_not_add_to_is_refused_and_nothing_stored(
+    client: FlaskClient, auth: AuthActions, app: Flask, world: World
+) -> None:
+    """The form's POST checks the patrol with validation's query: the same answers as the
+    page (403 outside the patrol, back to the patrol once it ended, 404 for no patrol)."""
+    auth.login_as(world, "supervisor")
+    patrol_id = start(client, auth, app, world)  # supervisor + worker2
+    form = open_form(client, patrol_id)
+    auth.logout()
+
+    auth.login_as(world, "worker")  # same association, not in the patrol
+    posted = typical({**form, "csrf_token": auth.page_token()})
+    assert client.post(f"/patrols/{patrol_id}/contacts/new", data=posted).status_code == 403
+    for missing in (patrol_id + 1000, 2**40):  # no such patrol; more than an id can be
+        response = client.post(f"/patrols/{missing}/contacts/new", data=posted)
+        assert response.status_code == 404, missing
+    auth.logout()
+
+    auth.login_as(world, "worker2")  # in the patrol, which then ends
+    with app.app_context():
+        patrol = db.session.get(Patrol, patrol_id)
+        assert patrol is not None
+        patrol.ended_at = patrol.started_at
+        db.session.commit()
+    posted = typical({**form, "csrf_token": auth.page_token()})
+    response = client.post(f"/patrols/{patrol_id}/contacts/new", data=posted)
+    assert response.status_code == 302 and response.location == f"/patrols/{patrol_id}"
+    assert "Cette tournée est terminée." in text_of(client.get(response.location))
+    assert contact_count(app) == 0
+
+
+def test_a_member_s_invalid_contact_shows_the_form_again(
+    client: FlaskClient, auth: AuthActions, app: Flask, world: World
+) -> None:
+    auth.login_as(world, "worker")
+    patrol_id = start(client, auth, app, world)
+    response = client.post(
+        f"/patrols/{patrol_id}/contacts/new", data=typical(open_form(client, patrol_id), zone="")
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert f'action="/patrols/{patrol_id}/contacts/new"' in page and "Éli" not in page
+    assert contact_count(app) == 0

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from config import Settings
 from outreach import create_app
-from outreach.capture.validation import CaptureOptions, validate_contact
+from outreach.capture.validation import CaptureOptions, PatrolAccess, validate_contact
 
 NOW = datetime(2026, 11, 21, 21, 45, tzinfo=UTC)
 OPTIONS = CaptureOptions(
@@ -21,7 +21,7 @@ OPTIONS = CaptureOptions(
     needs=frozenset({"shelter", "food", "rdr_material"}),
     materials=frozenset({"kit_base", "filter"}),
     destinations=frozenset({"shelter_115", "csapa"}),
-    patrol_ids=frozenset({7}),
+    patrols={7: PatrolAccess.MEMBER},
 )
 
 

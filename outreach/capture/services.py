@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, null, select, union_all
+from sqlalchemy import (
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -34,7 +44,7 @@ from ..models import (
 )
 from ..pseudonyms import pseudonymise
 from ..vocabulary import ASSOCIATION_ROLES
-from .validation import CaptureOptions, ContactDraft, RetiredCode
+from .validation import CaptureOptions, ContactDraft, PatrolAccess, RetiredCode
 
 
 class Outcome(enum.Enum):
@@ -58,8 +68,21 @@ class PatrolError(Exception):
     """A patrol action that the patrol's state does not allow."""
 
 
+# The caller's access to a patrol (PatrolAccess), computed with the patrol's row.
+_PATROL_ACCESS = case(
+    (Patrol.ended_at.is_not(None), literal(PatrolAccess.CLOSED.value)),
+    (
+        exists().where(
+            PatrolMember.patrol_id == Patrol.id,
+            PatrolMember.user_id == bindparam("member_id"),
+        ),
+        literal(PatrolAccess.MEMBER.value),
+    ),
+    else_=literal(PatrolAccess.NOT_MEMBER.value),
+)
 # Zones, the three taxonomies and the input's patrols of this association, in one round
 # trip: this runs on every capture request. Built once, so that it is compiled once.
+# Rows are (kind, code, id, active); a patrol's row has the caller's access as its code.
 _CAPTURE_OPTIONS = union_all(
     select(literal("zone"), Zone.code, Zone.id, Zone.active),
     *(
@@ -70,7 +93,7 @@ _CAPTURE_OPTIONS = union_all(
             ("destination", ReferralDestination),
         )
     ),
-    select(literal("patrol"), null(), Patrol.id, literal(True)).where(
+    select(literal("patrol"), _PATROL_ACCESS, Patrol.id, literal(True)).where(
         Patrol.association_id == bindparam("association_id"),
         Patrol.id.in_(bindparam("patrol_ids", expanding=True)),
     ),
@@ -82,10 +105,13 @@ def load_capture_options(
     association_id: int,
     patrol_ids: Iterable[object] = (),
     client_ids: Iterable[object] = (),
+    *,
+    member_id: int | None = None,
 ) -> CaptureOptions:
     """What validation needs: the codes that exist and which are retired, which of the patrol
-    ids the input mentions belong to this association (only those are looked up), and the
-    retired codes that the contacts already stored under the input's ids hold."""
+    ids the input mentions belong to this association (only those are looked up) with the
+    access of user `member_id` to each, and the retired codes that the contacts already
+    stored under the input's ids hold."""
     wanted = sorted(
         {
             i
@@ -95,16 +121,19 @@ def load_capture_options(
     )
     rows = (
         session.connection()
-        .execute(_CAPTURE_OPTIONS, {"association_id": association_id, "patrol_ids": wanted})
+        .execute(
+            _CAPTURE_OPTIONS,
+            {"association_id": association_id, "patrol_ids": wanted, "member_id": member_id},
+        )
         .all()
     )
     codes: dict[str, set[str]] = {"need": set(), "material": set(), "destination": set()}
     zones: dict[str, int] = {}
-    patrols: set[int] = set()
+    patrols: dict[int, PatrolAccess] = {}
     retired: set[RetiredCode] = set()
     for kind, code, row_id, active in rows:
         if kind == "patrol":
-            patrols.add(row_id)
+            patrols[row_id] = PatrolAccess(code)
             continue
         if kind == "zone":
             zones[code] = row_id
@@ -117,7 +146,7 @@ def load_capture_options(
         needs=frozenset(codes["need"]),
         materials=frozenset(codes["material"]),
         destinations=frozenset(codes["destination"]),
-        patrol_ids=frozenset(patrols),
+        patrols=patrols,
         retired=frozenset(retired),
         kept=_KeptRetiredCodes(session, association_id, list(client_ids)) if retired else {},
     )

@@ -7,6 +7,7 @@ per-field messages in the user's language; it never touches the database.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,9 +57,21 @@ Errors = dict[str, list[LazyString]]
 RetiredCode = tuple[str, str]
 
 
+class PatrolAccess(enum.Enum):
+    """What the caller may do with a patrol of their association (the form's checks)."""
+
+    CLOSED = "closed"  # ended: the form adds nothing to it any more
+    MEMBER = "member"  # open, and the caller is one of its members
+    NOT_MEMBER = "not_member"  # open, and the caller is not in it
+
+
 @dataclass(frozen=True, slots=True)
 class CaptureOptions:
     """What the database allows: codes that exist and the caller's patrols.
+
+    `patrols` holds the patrols of the caller's association that the input mentions: a
+    contact may name any of them (a phone syncs after its patrol ended); the form also
+    checks the access.
 
     `retired` holds the (kind, code) pairs an admin retired (kinds: zone, need, material,
     destination): a new contact may not use them, but a contact already stored with one
@@ -69,7 +82,7 @@ class CaptureOptions:
     needs: frozenset[str]
     materials: frozenset[str]
     destinations: frozenset[str]
-    patrol_ids: frozenset[int]
+    patrols: Mapping[int, PatrolAccess]
     retired: frozenset[RetiredCode] = frozenset()
     kept: Mapping[uuid.UUID, frozenset[RetiredCode]] = field(default_factory=dict)
 
@@ -311,7 +324,7 @@ def validate_contact(
     if patrol_id is not None and (
         isinstance(patrol_id, bool)
         or not isinstance(patrol_id, int)
-        or patrol_id not in options.patrol_ids
+        or patrol_id not in options.patrols
     ):
         errors.add("patrol_id", _l("Tournée inconnue."))
 

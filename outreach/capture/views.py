@@ -47,7 +47,7 @@ from .services import (
     team_members,
     update_contact,
 )
-from .validation import Errors, validate_contact
+from .validation import ContactDraft, Errors, PatrolAccess, validate_contact
 
 bp = Blueprint("capture", __name__)
 
@@ -64,9 +64,20 @@ def _patrol_or_404(patrol_id: int) -> Patrol:
 
 def _require_open_membership(patrol: Patrol) -> None:
     if not patrol.is_open:
+        access = PatrolAccess.CLOSED
+    else:
+        access = PatrolAccess.MEMBER if patrol.has_member(current_user) else PatrolAccess.NOT_MEMBER
+    _require_access(patrol.id, access)
+
+
+def _require_access(patrol_id: int, access: PatrolAccess | None) -> None:
+    """Not a patrol of the association (None): 404; ended: back to it; not in it: 403."""
+    if access is None:
+        abort(404)
+    if access is PatrolAccess.CLOSED:
         flash(_("Cette tournée est terminée."), "error")
-        abort(redirect(url_for("capture.patrol", patrol_id=patrol.id)))
-    if not patrol.has_member(current_user):
+        abort(redirect(url_for("capture.patrol", patrol_id=patrol_id)))
+    if access is not PatrolAccess.MEMBER:
         abort(403)
 
 
@@ -193,20 +204,25 @@ def _render_contact_form(
     )
 
 
-def _validate_form(patrol: Patrol) -> tuple[Any, Errors, dict[str, Any]]:
-    payload = contact_payload_from_form(request.form, patrol.id)
-    options = load_capture_options(db.session, patrol.association_id, [patrol.id], [payload["id"]])
+def _validate_form(
+    association_id: int, patrol_id: int
+) -> tuple[ContactDraft | None, Errors, dict[str, Any], PatrolAccess | None]:
+    """The posted contact validated, and the user's access to its patrol (same query)."""
+    payload = contact_payload_from_form(request.form, patrol_id)
+    options = load_capture_options(
+        db.session, association_id, [patrol_id], [payload["id"]], member_id=current_user.id
+    )
     draft, errors = validate_contact(payload, options, now_utc())
-    return draft, errors, payload
+    return draft, errors, payload, options.patrols.get(patrol_id)
 
 
 @bp.route("/patrols/<int:patrol_id>/contacts/new", methods=["GET", "POST"])
 @roles_required(*CAPTURE_ROLES)
 @writes_idempotently
 def new_contact(patrol_id: int) -> Page:
-    patrol = _patrol_or_404(patrol_id)
-    _require_open_membership(patrol)
     if request.method == "GET":
+        patrol = _patrol_or_404(patrol_id)
+        _require_open_membership(patrol)
         values = {
             "id": str(uuid.uuid4()),  # the form carries its id: a double tap saves once
             "occurred_at": to_paris(now_utc()).strftime(LOCAL_INPUT_FORMAT),
@@ -214,31 +230,37 @@ def new_contact(patrol_id: int) -> Page:
         }
         return _render_contact_form(patrol, values, {})
 
-    draft, errors, payload = _validate_form(patrol)
+    # The patrol is checked by the query that validation runs anyway; it is loaded only
+    # to show the form again.
+    association = current_association()
+    draft, errors, payload, access = _validate_form(association.id, patrol_id)
+    _require_access(patrol_id, access)
     if draft is None:
-        return _render_contact_form(patrol, scrub_person_code(payload), errors, status=422)
+        return _render_contact_form(
+            _patrol_or_404(patrol_id), scrub_person_code(payload), errors, status=422
+        )
     result = record_contact(
         db.session,
         draft,
         current_user,
-        current_association(),
+        association,
         get_settings(current_app).pseudonym_key,
         now_utc(),
     )
     if result.outcome is Outcome.CONFLICT:
         errors = {"id": [_("Ce contact a déjà été enregistré avec d'autres informations.")]}
         return _render_contact_form(
-            patrol,
+            _patrol_or_404(patrol_id),
             scrub_person_code(payload),
             errors,
-            contact=get_contact(db.session, patrol.association_id, result.contact_id),
+            contact=get_contact(db.session, association.id, result.contact_id),
             status=409,
         )
     if result.outcome is Outcome.CREATED:
         flash(_("Contact enregistré."), "success")
     else:
         flash(_("Ce contact était déjà enregistré : rien n'a été ajouté."), "info")
-    return redirect(url_for("capture.patrol", patrol_id=patrol.id, saved=result.contact_id))
+    return redirect(url_for("capture.patrol", patrol_id=patrol_id, saved=result.contact_id))
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -260,7 +282,7 @@ def edit_contact(contact_id: int) -> Page:
             patrol, contact_payload_from_record(contact, local_time), {}, contact=contact
         )
 
-    draft, errors, payload = _validate_form(patrol)
+    draft, errors, payload, _access = _validate_form(association.id, patrol.id)
     if draft is not None and draft.client_id != contact.client_id:
         draft, errors = None, {"id": [_("Identifiant modifié : rechargez le formulaire.")]}
     if draft is None:
