@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         hops = settings.trusted_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app, settings)
+    register_url_converters(app)
     register_blueprints(app)
     register_throttling(app, settings)
     register_request_hooks(app)
@@ -186,6 +187,13 @@ def _configure_sqlite(engine: Engine) -> None:
         lock = record.info.pop(_WRITER_LOCK, None)
         if lock is not None:
             os.close(lock)  # releases the flock too
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before the blueprints: their rules name these converters."""
+    from .routing import ID_CONVERTERS
+
+    app.url_map.converters.update(ID_CONVERTERS)
 
 
 def register_blueprints(app: Flask) -> None:

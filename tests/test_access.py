@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -67,7 +68,7 @@ ROLES = ("worker", "supervisor", "funder", "admin")
 
 
 def concrete_url(rule: str) -> str:
-    return re.sub(r"<(?:int:)?[a-z_]+>", "1", rule)
+    return re.sub(r"<(?:[a-z_]+:)?[a-z_]+>", "1", rule)
 
 
 def rules(app: Flask) -> list[tuple[str, str, set[str]]]:
@@ -148,3 +149,45 @@ def test_role_matrix(
             )
         else:
             assert response.status_code == 403, (role, endpoint, response.status_code)
+
+
+# The largest id each converter admits; one more is no row's id (outreach/routing.py).
+ID_LIMITS = {"row_id": 2**31 - 1, "big_row_id": 2**63 - 1}
+ID_PARAMETER = re.compile(r"<(row_id|big_row_id):[a-z_]+>")
+
+
+def test_every_id_in_a_url_goes_through_a_bounded_converter(app: Flask) -> None:
+    """Werkzeug's plain `int` lets through numbers no column holds (a 500 in the driver)."""
+    unbounded = [rule.rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule]
+    assert not unbounded
+
+
+def with_ids(rule: str, id_of: Callable[[int], int]) -> str:
+    """The rule with each id replaced by `id_of(the converter's largest id)`."""
+    return ID_PARAMETER.sub(lambda match: str(id_of(ID_LIMITS[match.group(1)])), rule)
+
+
+@pytest.mark.parametrize("role", ["worker", "supervisor", "admin"])
+def test_an_id_no_row_can_have_is_a_404_never_a_database_error(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World, role: str
+) -> None:
+    auth.login_as(world, role)
+    token = auth.page_token()
+    rules_with_ids = [
+        (rule.endpoint, rule.rule, set(rule.methods or ()) - {"HEAD", "OPTIONS"})
+        for rule in app.url_map.iter_rules()
+        if ID_PARAMETER.search(rule.rule)
+    ]
+    assert len(rules_with_ids) >= 10
+    for endpoint, rule, methods in rules_with_ids:
+        for method in methods:
+            # Past the column's range: the URL matches no route.
+            for past in (lambda limit: limit + 1, lambda _limit: 10**30):
+                url = with_ids(rule, past)
+                response = client.open(url, method=method, data={"csrf_token": token})
+                assert response.status_code == 404, (role, method, url, response.status_code)
+            # The largest id a row can have reaches the view, which finds no such row.
+            url = with_ids(rule, lambda limit: limit)
+            response = client.open(url, method=method, data={"csrf_token": token})
+            expected = 404 if role in ROLE_MATRIX[endpoint] else 403
+            assert response.status_code == expected, (role, method, url, response.status_code)

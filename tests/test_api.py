@@ -106,6 +106,13 @@ def test_not_json_and_bad_batches(
     assert api.post([]).status_code == 422
     assert api.post([contact() for _ in range(501)]).status_code == 422
     assert api.post("a string").status_code == 422
+    # A number past Python's 4,300 digits cannot even be parsed: refused like bad JSON.
+    response = client.post(
+        "/api/v1/contacts",
+        data='{"materials": {"kit_base": ' + "9" * 5000 + "}}",
+        headers={"X-CSRFToken": api.token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422 and response.get_json()["status"] == "invalid"
     assert rows(app) == 0
 
 

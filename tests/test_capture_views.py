@@ -324,9 +324,12 @@ def test_a_contact_posted_to_a_patrol_one_may_not_add_to_is_refused_and_nothing_
     auth.logout()
 
     auth.login_as(world, "worker")  # same association, not in the patrol
-    posted = typical({**form, "csrf_token": auth.page_token()})
-    assert client.post(f"/patrols/{patrol_id}/contacts/new", data=posted).status_code == 403
-    for missing in (patrol_id + 1000, 2**40):  # no such patrol; more than an id can be
+    token = auth.page_token()
+    posted = typical({**form, "csrf_token": token})
+    invalid = typical({**form, "csrf_token": token}, zone="")
+    for data in (posted, invalid):  # who may add comes before what is added
+        assert client.post(f"/patrols/{patrol_id}/contacts/new", data=data).status_code == 403
+    for missing in (patrol_id + 1000, 2**31 - 1):  # no such patrol; the largest id
         response = client.post(f"/patrols/{missing}/contacts/new", data=posted)
         assert response.status_code == 404, missing
     auth.logout()
@@ -337,10 +340,11 @@ def test_a_contact_posted_to_a_patrol_one_may_not_add_to_is_refused_and_nothing_
         assert patrol is not None
         patrol.ended_at = patrol.started_at
         db.session.commit()
-    posted = typical({**form, "csrf_token": auth.page_token()})
-    response = client.post(f"/patrols/{patrol_id}/contacts/new", data=posted)
-    assert response.status_code == 302 and response.location == f"/patrols/{patrol_id}"
-    assert "Cette tournée est terminée." in text_of(client.get(response.location))
+    token = auth.page_token()
+    for data in (typical({**form, "csrf_token": token}, zone=""), typical(form, csrf_token=token)):
+        response = client.post(f"/patrols/{patrol_id}/contacts/new", data=data)
+        assert response.status_code == 302 and response.location == f"/patrols/{patrol_id}"
+        assert "Cette tournée est terminée." in text_of(client.get(response.location))
     assert contact_count(app) == 0
 
 
@@ -355,4 +359,18 @@ def test_a_member_s_invalid_contact_shows_the_form_again(
     assert response.status_code == 422
     page = text_of(response)
     assert f'action="/patrols/{patrol_id}/contacts/new"' in page and "Éli" not in page
+    assert contact_count(app) == 0
+
+
+def test_a_quantity_too_long_to_be_a_number_is_refused_with_a_message(
+    client: FlaskClient, auth: AuthActions, app: Flask, world: World
+) -> None:
+    """Past 4,300 digits Python's int() refuses the text itself: a message, not a 500."""
+    auth.login_as(world, "worker")
+    patrol_id = start(client, auth, app, world)
+    form = open_form(client, patrol_id)
+    for quantity, message in (("9" * 5000, "Nombre entier attendu."), ("9" * 50, "Entre 0 et")):
+        data = typical(form, **{"material-kit_base": quantity})
+        response = client.post(f"/patrols/{patrol_id}/contacts/new", data=data)
+        assert response.status_code == 422 and message in text_of(response)
     assert contact_count(app) == 0

@@ -166,7 +166,7 @@ def associations() -> Page:
     return _associations_page(form, _status(form))
 
 
-@bp.route("/associations/<int:association_id>", methods=["GET", "POST"])
+@bp.route("/associations/<row_id:association_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def association(association_id: int) -> Page:
     association = _association_or_404(association_id)
@@ -185,7 +185,7 @@ def association(association_id: int) -> Page:
     )
 
 
-@bp.post("/associations/<int:association_id>/active")
+@bp.post("/associations/<row_id:association_id>/active")
 @roles_required("admin")
 def association_active(association_id: int) -> Page:
     association = _association_or_404(association_id)
@@ -242,7 +242,7 @@ def zones() -> Page:
     return _zones_page(form, _status(form))
 
 
-@bp.route("/zones/<int:zone_id>", methods=["GET", "POST"])
+@bp.route("/zones/<row_id:zone_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def zone(zone_id: int) -> Page:
     zone = _zone_or_404(zone_id)
@@ -266,7 +266,7 @@ def zone(zone_id: int) -> Page:
     return render_template("admin/zone.html", form=form, zone=zone), _status(form)
 
 
-@bp.post("/zones/<int:zone_id>/move")
+@bp.post("/zones/<row_id:zone_id>/move")
 @roles_required("admin")
 def zone_move(zone_id: int) -> Page:
     zone = _zone_or_404(zone_id)
@@ -279,7 +279,7 @@ def zone_move(zone_id: int) -> Page:
     return redirect(url_for("admin.zones", _anchor=f"zone-{zone.id}"))
 
 
-@bp.post("/zones/<int:zone_id>/active")
+@bp.post("/zones/<row_id:zone_id>/active")
 @roles_required("admin")
 def zone_active(zone_id: int) -> Page:
     zone = _zone_or_404(zone_id)

@@ -74,7 +74,7 @@ def index() -> Page:
     return _index_page()
 
 
-@bp.post("/<int:user_id>/password")
+@bp.post("/<row_id:user_id>/password")
 @roles_required(*MANAGERS)
 def reset_password_view(user_id: int) -> Page:
     user = _target(user_id)
@@ -85,7 +85,7 @@ def reset_password_view(user_id: int) -> Page:
     return render_template("auth/temporary_password.html", account=user, password=temporary)
 
 
-@bp.post("/<int:user_id>/second-factor")
+@bp.post("/<row_id:user_id>/second-factor")
 @roles_required(*MANAGERS)
 def reset_second_factor_view(user_id: int) -> Page:
     user = _target(user_id)
@@ -97,7 +97,7 @@ def reset_second_factor_view(user_id: int) -> Page:
     return redirect(url_for("accounts.index"))
 
 
-@bp.post("/<int:user_id>/active")
+@bp.post("/<row_id:user_id>/active")
 @roles_required(*MANAGERS)
 def set_active_view(user_id: int) -> Page:
     user = _target(user_id)
@@ -118,7 +118,7 @@ def set_active_view(user_id: int) -> Page:
     return redirect(url_for("accounts.index"))
 
 
-@bp.post("/<int:user_id>/role")
+@bp.post("/<row_id:user_id>/role")
 @roles_required("admin")
 def change_role_view(user_id: int) -> Page:
     user = _target(user_id)

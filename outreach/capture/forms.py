@@ -66,9 +66,15 @@ class EndPatrolForm(FlaskForm):
 
 
 def _as_int(value: str) -> int | str:
+    """A number typed in a field, or the text as typed, which validation then refuses."""
     stripped = value.strip()
     # isdigit() alone admits "²", which int() refuses: ASCII digits only.
-    return int(stripped) if stripped.isascii() and stripped.isdigit() else stripped
+    if not (stripped.isascii() and stripped.isdigit()):
+        return stripped
+    try:
+        return int(stripped)
+    except ValueError:  # past Python's 4,300 digits
+        return stripped
 
 
 def contact_payload_from_form(form: MultiDict[str, str], patrol_id: int | None) -> dict[str, Any]:

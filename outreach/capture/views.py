@@ -124,7 +124,7 @@ def new_patrol() -> Page:
     return render_template("capture/new_patrol.html", form=form), status
 
 
-@bp.get("/patrols/<int:patrol_id>")
+@bp.get("/patrols/<row_id:patrol_id>")
 @roles_required(*CAPTURE_ROLES)
 def patrol(patrol_id: int) -> Page:
     patrol = _patrol_or_404(patrol_id)
@@ -216,7 +216,7 @@ def _validate_form(
     return draft, errors, payload, options.patrols.get(patrol_id)
 
 
-@bp.route("/patrols/<int:patrol_id>/contacts/new", methods=["GET", "POST"])
+@bp.route("/patrols/<row_id:patrol_id>/contacts/new", methods=["GET", "POST"])
 @roles_required(*CAPTURE_ROLES)
 @writes_idempotently
 def new_contact(patrol_id: int) -> Page:
@@ -263,7 +263,7 @@ def new_contact(patrol_id: int) -> Page:
     return redirect(url_for("capture.patrol", patrol_id=patrol_id, saved=result.contact_id))
 
 
-@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@bp.route("/contacts/<big_row_id:contact_id>/edit", methods=["GET", "POST"])
 @roles_required(*CAPTURE_ROLES)
 def edit_contact(contact_id: int) -> Page:
     association = current_association()
@@ -302,7 +302,7 @@ def edit_contact(contact_id: int) -> Page:
     return redirect(url_for("capture.patrol", patrol_id=patrol.id))
 
 
-@bp.route("/patrols/<int:patrol_id>/end", methods=["GET", "POST"])
+@bp.route("/patrols/<row_id:patrol_id>/end", methods=["GET", "POST"])
 @roles_required(*CAPTURE_ROLES)
 def end(patrol_id: int) -> Page:
     patrol = _patrol_or_404(patrol_id)

@@ -68,7 +68,7 @@ def person() -> Page:
     )
 
 
-@bp.post("/referrals/<int:referral_id>/status")
+@bp.post("/referrals/<big_row_id:referral_id>/status")
 @roles_required(*CAPTURE_ROLES)
 def referral_status(referral_id: int) -> Page:
     referral = get_referral(db.session, current_association().id, referral_id)
