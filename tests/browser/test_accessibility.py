@@ -468,7 +468,7 @@ def endpoints_for(app: Flask, role: str | None) -> list[tuple[str, str]]:
 
 
 def url_of(app: Flask, scene: Scene | None, role: str, endpoint: str, rule: str) -> str:
-    names = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", rule)
+    names = re.findall(r"<(?:[a-z_]+:)?([a-z_]+)>", rule)
     values = {name: scene.value(role, endpoint, name) if scene else None for name in names}
     unknown = [name for name, value in values.items() if value is None]
     assert not unknown, (
