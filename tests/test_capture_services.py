@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -76,6 +77,28 @@ def record(world: World, draft: ContactDraft, settings: Settings, key: str = "wo
     association = db.session.get(Association, user.association_id)
     assert association is not None
     return record_contact(db.session, draft, user, association, settings.pseudonym_key, NOW)
+
+
+def run_together(app: Flask, *bodies: Callable[[], None]) -> list[BaseException]:
+    """Each body in its own thread, app context and session, all started at once; returns
+    what they raised (a thread's exception would otherwise be lost)."""
+    failures: list[BaseException] = []
+
+    def run(body: Callable[[], None]) -> None:
+        with app.app_context():
+            try:
+                body()
+            except BaseException as error:  # reported to the caller
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
 
 
 def count_contacts() -> int:
@@ -161,26 +184,14 @@ def test_eight_threads_sending_the_same_new_id_make_one_row(
     with app.app_context():
         draft = draft_of(world.demo.id)
     outcomes: list[Outcome] = []
-    failures: list[BaseException] = []
     barrier = threading.Barrier(8)
 
     def send() -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes.append(record(world, draft, settings).outcome)
-                db.session.commit()
-            except BaseException as error:  # reported below
-                failures.append(error)
-            finally:
-                db.session.remove()
+        barrier.wait()
+        outcomes.append(record(world, draft, settings).outcome)
+        db.session.commit()
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert run_together(app, *[send] * 8) == []
     assert sorted(o.value for o in outcomes) == ["created"] + ["unchanged"] * 7
     with app.app_context():
         assert count_contacts() == 1
@@ -328,45 +339,33 @@ def test_two_edits_of_one_contact_at_once_both_go_through(
             for quantity in (3, 5)
         ]
     first_loaded, second_loaded = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
 
     def edit(index: int) -> None:
-        with app.app_context():
-            try:
-                if index == 1:
-                    first_loaded.wait(5)
-                author = db.session.get(User, world.id_of("worker"))
-                assert author is not None and author.association is not None
-                contact = get_contact(db.session, world.demo.id, contact_id, for_update=True)
-                assert contact is not None
-                _ = contact.needs, contact.materials, contact.referrals
-                if index == 0:
-                    first_loaded.set()
-                    # Without the lock the second edit loads the same children meanwhile.
-                    second_loaded.wait(1)
-                else:
-                    second_loaded.set()
-                update_contact(
-                    db.session,
-                    contact,
-                    edits[index],
-                    author,
-                    author.association,
-                    settings.pseudonym_key,
-                    NOW,
-                )
-                db.session.commit()
-            except BaseException as error:  # reported below
-                failures.append(error)
-            finally:
-                db.session.remove()
+        if index == 1:
+            first_loaded.wait(5)
+        author = db.session.get(User, world.id_of("worker"))
+        assert author is not None and author.association is not None
+        contact = get_contact(db.session, world.demo.id, contact_id, for_update=True)
+        assert contact is not None
+        _ = contact.needs, contact.materials, contact.referrals
+        if index == 0:
+            first_loaded.set()
+            # Without the lock the second edit loads the same children meanwhile.
+            second_loaded.wait(1)
+        else:
+            second_loaded.set()
+        update_contact(
+            db.session,
+            contact,
+            edits[index],
+            author,
+            author.association,
+            settings.pseudonym_key,
+            NOW,
+        )
+        db.session.commit()
 
-    threads = [threading.Thread(target=edit, args=(index,)) for index in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert run_together(app, partial(edit, 0), partial(edit, 1)) == []
     with app.app_context():
         materials = db.session.execute(
             select(ContactMaterial.material_code, ContactMaterial.quantity).where(
@@ -388,33 +387,17 @@ def test_two_overlapping_batches_in_opposite_orders_do_not_deadlock(
         assert author is not None and author.association is not None
         association = author.association
         db.session.expunge_all()  # loaded once: the threads' first statement is the insert
-    failures: list[BaseException] = []
     for _round in range(10):
         with app.app_context():
             drafts = [draft_of(world.demo.id) for _ in range(500)]
         barrier = threading.Barrier(2)
 
         def send(batch: list[ContactDraft], barrier: threading.Barrier = barrier) -> None:
-            with app.app_context():
-                try:
-                    barrier.wait()
-                    record_contacts(
-                        db.session, batch, author, association, settings.pseudonym_key, NOW
-                    )
-                    db.session.commit()
-                except BaseException as error:  # reported below
-                    failures.append(error)
-                finally:
-                    db.session.remove()
+            barrier.wait()
+            record_contacts(db.session, batch, author, association, settings.pseudonym_key, NOW)
+            db.session.commit()
 
-        threads = [
-            threading.Thread(target=send, args=(batch,))
-            for batch in (drafts, list(reversed(drafts)))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert failures == []
+        failures = run_together(app, partial(send, drafts), partial(send, drafts[::-1]))
+        assert failures == [], f"round {_round}"
     with app.app_context():
         assert count_contacts() == 10 * 500
