@@ -8,7 +8,8 @@ the same rows with the same driver. N threads, one per simulated worker (each lo
 with its own session), post contacts concurrently: through the API (one per request, as
 the phone's outbox does when online, and in batches), through the HTML form (the POST
 alone, and the POST followed by the page it redirects to, as a browser does) and to the
-floor. Each round measures every path after a warm-up and checks in the database that
+floor, before and after each app path: each is judged against the mean of the two floors
+around it. Each round measures every path after a warm-up and checks in the database that
 every contact sent was stored once, with its needs, materials and referrals. Prints a
 markdown table: contacts/s, latency percentiles, app / floor, gunicorn CPU per contact.
 See bench/README.md.
@@ -76,6 +77,8 @@ BIN = ROOT / ".venv" / "bin"
 TIMEOUT = 30
 TARGET_RATIO = 0.6
 TARGET_P95_MS = 50.0
+# CPU a started server may use in half a second and still count as idle.
+IDLE_CPU_SECONDS = 0.05
 # Set on SIGTERM: the simulated workers stop, then the servers and the database go away.
 STOP = threading.Event()
 LETTERS = "ABCDEFGHIJKLMNOPRSTVYZ"
@@ -86,22 +89,23 @@ Body = dict[str, Any]
 # -- databases and servers ---------------------------------------------------------------
 
 
-def fresh_database(kind: str, workdir: Path) -> str:
+def fresh_database(kind: str, workdir: Path, name: str = PG_DATABASE) -> str:
+    """An empty database: a SQLite file in `workdir`, or PostgreSQL database `name`."""
     if kind == "sqlite":
-        return f"sqlite:///{workdir / 'throughput.sqlite3'}"
+        return f"sqlite:///{workdir / f'{name}.sqlite3'}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return make_url(PG_ADMIN_URL).set(database=PG_DATABASE).render_as_string(False)
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
 
 
-def drop_database(kind: str) -> None:
+def drop_database(kind: str, name: str = PG_DATABASE) -> None:
     if kind == "postgresql":
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
 
@@ -189,10 +193,26 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path, *extra: str) -> Iter
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{app_spec} did not start: see {log}") from None
                 time.sleep(0.2)
+        wait_until_idle(process.pid, app_spec, deadline)
         yield Server(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def wait_until_idle(pid: int, app_spec: str, deadline: float) -> None:
+    """Until every worker has imported the app (about 1.3 s of CPU each): the first answer
+    comes from the first worker up, and a round that starts while the others still import
+    measures a server that is starting (the first floor of a run was at a third of the
+    next one)."""
+    previous = tree_cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = tree_cpu_seconds(pid)
+        if current - previous < IDLE_CPU_SECONDS:
+            return
+        previous = current
+    raise RuntimeError(f"{app_spec} was still busy starting after a minute")
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -309,11 +329,11 @@ def contact_body(rng: random.Random, worker: Worker) -> Body:
     }
 
 
-def form_fields(client: Client, body: Body) -> list[tuple[str, str]]:
+def form_fields(token: str, material_fields: list[str], body: Body) -> list[tuple[str, str]]:
     """The fields a browser submits for this contact: every input of the form."""
     local = datetime.fromisoformat(body["occurred_at"]).astimezone(PARIS)
     fields = [
-        ("csrf_token", client.token),
+        ("csrf_token", token),
         ("id", body["id"]),
         ("zone", body["zone"]),
         ("occurred_at", local.strftime("%Y-%m-%dT%H:%M")),
@@ -324,7 +344,7 @@ def form_fields(client: Client, body: Body) -> list[tuple[str, str]]:
         *(("needs", code) for code in body["needs"]),
         *(
             (name, str(body["materials"].get(name.removeprefix("material-"), 0)))
-            for name in client.material_fields
+            for name in material_fields
         ),
     ]
     if body["first_contact"]:
@@ -386,7 +406,7 @@ def routes(app: str, floor: str, association_id: int, batch: int) -> list[Route]
             body["id"], client.form_id = client.form_id, ""
         return session.post(
             f"{app}/patrols/{client.worker.patrol_id}/contacts/new",
-            data=form_fields(client, body),
+            data=form_fields(client.token, client.material_fields, body),
             allow_redirects=False,
             timeout=TIMEOUT,
         )
@@ -410,13 +430,17 @@ def routes(app: str, floor: str, association_id: int, batch: int) -> list[Route]
             return f"page: HTTP {page.status_code}"
         return None if "Contact enregistré" in page.text else "page: no confirmation"
 
-    return [
-        Route("floor (bare WSGI insert)", 1, to_floor, is_floor=True),
+    floor_path = Route("floor (bare WSGI insert)", 1, to_floor, is_floor=True)
+    app_paths = [
         Route("API, 1 contact a request", 1, to_api),
         Route(f"API, batches of {batch}", batch, to_api_batch),
         Route("HTML form POST", 1, to_form),
         Route("HTML form POST + page after save", 1, to_form_and_page),
     ]
+    # The floor before and after every app path: each app path is judged against the mean
+    # of the two floors around it, measured within seconds of it (the machine's speed
+    # drifts by a third within a minute).
+    return [floor_path] + [step for path in app_paths for step in (path, floor_path)]
 
 
 # -- measuring -----------------------------------------------------------------------------
@@ -615,7 +639,8 @@ def run(kind: str, plan: Plan, keep_logs: Path | None) -> list[tuple[int, Measur
                 clients = [log_in(app.base, worker) for worker in workers]
                 rng = random.Random(2026)  # synthetic data
                 for round_ in range(1, plan.rounds + 1):
-                    floor_rate = float("nan")
+                    floor_before: Measure | None = None
+                    waiting: Measure | None = None  # an app path, until the floor after it
                     for path in routes(app.base, floor.base, association_id, plan.batch):
                         server = floor if path.is_floor else app
                         per_client = [
@@ -641,11 +666,18 @@ def run(kind: str, plan: Plan, keep_logs: Path | None) -> list[tuple[int, Measur
                             if stored == wanted
                             else f"MISMATCH stored {stored} sent {wanted}"
                         )
-                        if path.is_floor:
-                            floor_rate = result.rate
-                        result.ratio = result.rate / floor_rate
+                        if not path.is_floor:
+                            waiting = result
+                            continue
+                        result.ratio = 1.0
+                        if waiting is not None and floor_before is not None:
+                            floors = (floor_before.rate, result.rate)
+                            waiting.ratio = waiting.rate / statistics.mean(floors)
+                            rows.append((round_, waiting))
+                            print(f"[{kind}] round {round_}: {line(kind, round_, waiting)}")
                         rows.append((round_, result))
                         print(f"[{kind}] round {round_}: {line(kind, round_, result)}", flush=True)
+                        floor_before, waiting = result, None
         finally:
             drop_database(kind)
     return rows
