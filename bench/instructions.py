@@ -5,8 +5,9 @@ fifth. This script counts instead: the machine instructions (valgrind's callgrin
 the Python function calls (sys.setprofile) that one contact costs the Python process,
 through the API, through the HTML form and through the floor (`floor_app.py`). Each is
 called in process, as gunicorn would call it, with a WSGI environ built beforehand: no
-HTTP, no threads, no gunicorn. The same code gives the same count whatever else the
-machine is doing, so two commits compare to a fraction of a percent.
+HTTP, no threads, no gunicorn. The count hardly depends on what else the machine is
+doing (bench/README.md gives the spread of repeated runs). Python calls are the profiler's
+"call" events, a generator's resumptions included.
 
 Per path, on one prepared database: a child process logs in (the app paths), warms up
 with 30 contacts, then stores N contacts; it runs twice under callgrind, with N = 10 and
@@ -14,7 +15,7 @@ N = 10 + --contacts, and the difference divided by --contacts is the cost of one
 (start-up, login and warm-up cancel out). On PostgreSQL the server's own work is in
 another process and not counted: only the Python side is.
 
-    .venv/bin/python bench/instructions.py --database sqlite --contacts 100
+    .venv/bin/python bench/instructions.py --database sqlite --contacts 200
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,14 +62,14 @@ class Prepared:
 # -- the child: N contacts in process ------------------------------------------------------
 
 
-def _environs(prepared: Prepared, path: str, count: int) -> tuple[Callable[..., Any], list[Any]]:
-    """The WSGI callable of the path, and `count` + warm-up environs of new contacts."""
+def _environs(prepared: Prepared, path: str, built: int) -> tuple[Callable[..., Any], list[Any]]:
+    """The WSGI callable of the path, and `built` + warm-up environs of new contacts."""
     from werkzeug.datastructures import MultiDict
     from werkzeug.test import EnvironBuilder
 
     worker = tp.Worker(prepared.email, prepared.user_id, prepared.patrol_id, prepared.zone)
     rng = random.Random(2026)  # synthetic data
-    bodies = [tp.contact_body(rng, worker) for _ in range(WARM_CONTACTS + count)]
+    bodies = [tp.contact_body(rng, worker) for _ in range(WARM_CONTACTS + built)]
     if path == "floor":
         import floor_app
 
@@ -185,6 +187,8 @@ def _child_env(prepared: Prepared) -> dict[str, str]:
         "DATABASE_URL": prepared.url,
         "SECRET_KEY": prepared.secret_key,
         "PSEUDONYM_KEY": prepared.pseudonym_key,
+        # The same start-up in every child: the difference of two runs is the contacts.
+        "PYTHONHASHSEED": "0",
     }
 
 
@@ -204,7 +208,7 @@ def instructions(
     valgrind: str, prepared: Prepared, path: str, count: int, built: int, out: Path
 ) -> int:
     """Instructions of a whole child run under callgrind (collection from the start)."""
-    subprocess.run(  # noqa: S603 (fixed argv)
+    child_run = subprocess.run(  # noqa: S603 (fixed argv)
         [
             valgrind,
             "--tool=callgrind",
@@ -213,10 +217,11 @@ def instructions(
         ],
         cwd=tp.ROOT,
         env=_child_env(prepared),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if child_run.returncode != 0:
+        raise RuntimeError(f"{path}, {count} contacts: {child_run.stderr[-2000:]}")
     summary = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
     assert summary, f"no total in {out}"
     return int(summary.group(1))
@@ -237,10 +242,11 @@ def python_calls(prepared: Prepared, path: str, count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--contacts", type=int, default=100, help="contacts counted per path")
+    parser.add_argument("--contacts", type=int, default=200, help="contacts counted per path")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--calls", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, tp.stop)  # the database and scratch files go away too
     if args.child:
         path, count, built, prepared = args.child
         child(Prepared(**json.loads(prepared)), path, int(count), int(built), args.calls)
@@ -253,15 +259,18 @@ def main() -> None:
         prepared = prepare(args.database, scratch)
         big = BASE_CONTACTS + args.contacts
         runs = [(path, count) for path in PATHS for count in (BASE_CONTACTS, big)]
-        # One per core: a count does not depend on what else runs.
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        # One per core: a count does not depend on how busy the machine is.
+        pool = ThreadPoolExecutor(os.cpu_count() or 1)
+        try:
             futures = {
                 (path, count): pool.submit(
                     instructions, valgrind, prepared, path, count, big, scratch / f"{path}-{count}"
                 )
                 for path, count in runs
             }
-        totals = {run: future.result() for run, future in futures.items()}
+            totals = {run: future.result() for run, future in futures.items()}
+        finally:
+            pool.shutdown(cancel_futures=True)  # on a failure, start no other child
         per_contact = {
             path: (totals[(path, big)] - totals[(path, BASE_CONTACTS)]) / args.contacts
             for path in PATHS

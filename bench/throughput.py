@@ -193,26 +193,27 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path, *extra: str) -> Iter
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{app_spec} did not start: see {log}") from None
                 time.sleep(0.2)
-        wait_until_idle(process.pid, app_spec, deadline)
+        wait_until_idle(process, app_spec, log)
         yield Server(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def wait_until_idle(pid: int, app_spec: str, deadline: float) -> None:
-    """Until every worker has imported the app (about 1.3 s of CPU each): the first answer
-    comes from the first worker up, and a round that starts while the others still import
-    measures a server that is starting (the first floor of a run was at a third of the
-    next one)."""
-    previous = tree_cpu_seconds(pid)
-    while time.monotonic() < deadline:
+def wait_until_idle(process: subprocess.Popen[bytes], app_spec: str, log: Path) -> None:
+    """Until the server's processes have been quiet for a second: the first answer comes
+    from the first worker up, the others may still be importing the app (about 1.3 s of
+    CPU each), and a round that starts then measures a server that is starting (the first
+    floor of a small run came out at a third of the next one)."""
+    deadline = time.monotonic() + 60
+    previous, quiet = tree_cpu_seconds(process.pid), 0
+    while quiet < 2:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{app_spec} did not settle after starting: see {log}")
         time.sleep(0.5)
-        current = tree_cpu_seconds(pid)
-        if current - previous < IDLE_CPU_SECONDS:
-            return
+        current = tree_cpu_seconds(process.pid)
+        quiet = quiet + 1 if current - previous < IDLE_CPU_SECONDS else 0
         previous = current
-    raise RuntimeError(f"{app_spec} was still busy starting after a minute")
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -667,6 +668,7 @@ def run(kind: str, plan: Plan, keep_logs: Path | None) -> list[tuple[int, Measur
                             else f"MISMATCH stored {stored} sent {wanted}"
                         )
                         if not path.is_floor:
+                            assert floor_before is not None and waiting is None, "unbracketed"
                             waiting = result
                             continue
                         result.ratio = 1.0
