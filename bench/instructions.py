@@ -148,16 +148,60 @@ def child(prepared: Prepared, path: str, count: int, built: int, calls: bool) ->
     if not calls:
         send(timed)
         return
-    counted = [0]
+    print(json.dumps(_count_calls(lambda: send(timed), count)))
 
-    def profile(_frame: Any, event: str, _arg: Any) -> None:
+
+# Parts of a request whose calls are counted apart, each with everything it calls:
+# (end of the file's path, function).
+PARTS = {
+    "request context: cookie session, routing": ("flask/ctx.py", "push"),
+    "Flask-Limiter before the view": ("flask_limiter/_extension.py", "_check_request_limit"),
+    "server-side session lookup": ("outreach/auth/sessions.py", "resolve_session"),
+    "CSRF check (Flask-WTF)": ("flask_wtf/csrf.py", "protect"),
+    "form fields read (form path)": ("outreach/capture/forms.py", "contact_payload_from_form"),
+    "options query": ("outreach/capture/services.py", "load_capture_options"),
+    "validation": ("outreach/capture/validation.py", "validate_contact"),
+    "inserts (record_contacts)": ("outreach/capture/services.py", "record_contacts"),
+    "after the view: commit, headers, cookie": ("flask/app.py", "process_response"),
+    "request context closed": ("flask/ctx.py", "pop"),
+}
+
+
+def _count_calls(work: Callable[[], None], count: int) -> dict[str, Any]:
+    """Python calls per contact while `work` runs: in all, and within each of PARTS."""
+    total = 0
+    parts: dict[str, int] = dict.fromkeys(PARTS, 0)
+    active: dict[str, int] = dict.fromkeys(PARTS, 0)  # frames of the part on the stack
+    part_of_code: dict[Any, str | None] = {}
+
+    def part_of(code: Any) -> str | None:
+        if code not in part_of_code:
+            part_of_code[code] = next(
+                (
+                    name
+                    for name, (file, function) in PARTS.items()
+                    if code.co_name == function and code.co_filename.endswith(file)
+                ),
+                None,
+            )
+        return part_of_code[code]
+
+    def profile(frame: Any, event: str, _arg: Any) -> None:
+        nonlocal total
         if event == "call":
-            counted[0] += 1
+            total += 1
+            if (own := part_of(frame.f_code)) is not None:
+                active[own] += 1
+            for name, depth in active.items():
+                if depth:
+                    parts[name] += 1
+        elif event == "return" and (own := part_of(frame.f_code)) is not None:
+            active[own] -= 1
 
     sys.setprofile(profile)
-    send(timed)
+    work()
     sys.setprofile(None)
-    print(json.dumps({"calls": counted[0] / count}))
+    return {"calls": total / count, "parts": {name: n / count for name, n in parts.items()}}
 
 
 # -- the parent ----------------------------------------------------------------------------
@@ -227,7 +271,7 @@ def instructions(
     return int(summary.group(1))
 
 
-def python_calls(prepared: Prepared, path: str, count: int) -> float:
+def python_calls(prepared: Prepared, path: str, count: int) -> dict[str, Any]:
     answer = subprocess.run(  # noqa: S603 (fixed argv)
         [*_child_argv(prepared, path, count, count), "--calls"],
         cwd=tp.ROOT,
@@ -236,13 +280,17 @@ def python_calls(prepared: Prepared, path: str, count: int) -> float:
         capture_output=True,
         text=True,
     )
-    return float(json.loads(answer.stdout.strip().splitlines()[-1])["calls"])
+    counted: dict[str, Any] = json.loads(answer.stdout.strip().splitlines()[-1])
+    return counted
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--contacts", type=int, default=200, help="contacts counted per path")
+    parser.add_argument(
+        "--calls-only", action="store_true", help="Python calls only: no valgrind, seconds"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--calls", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -252,44 +300,76 @@ def main() -> None:
         child(Prepared(**json.loads(prepared)), path, int(count), int(built), args.calls)
         return
     valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        raise SystemExit("valgrind is needed: apt-get install valgrind")
+    if valgrind is None and not args.calls_only:
+        raise SystemExit("valgrind is needed: apt-get install valgrind (or --calls-only)")
     scratch = Path(tempfile.mkdtemp(prefix="bench-instructions-"))
     try:
         prepared = prepare(args.database, scratch)
-        big = BASE_CONTACTS + args.contacts
-        runs = [(path, count) for path in PATHS for count in (BASE_CONTACTS, big)]
-        # One per core: a count does not depend on how busy the machine is.
-        pool = ThreadPoolExecutor(os.cpu_count() or 1)
-        try:
-            futures = {
-                (path, count): pool.submit(
-                    instructions, valgrind, prepared, path, count, big, scratch / f"{path}-{count}"
-                )
-                for path, count in runs
-            }
-            totals = {run: future.result() for run, future in futures.items()}
-        finally:
-            pool.shutdown(cancel_futures=True)  # on a failure, start no other child
-        per_contact = {
-            path: (totals[(path, big)] - totals[(path, BASE_CONTACTS)]) / args.contacts
-            for path in PATHS
-        }
-        calls = {path: python_calls(prepared, path, big) for path in PATHS}
+        calls = {path: python_calls(prepared, path, args.contacts) for path in PATHS}
+        per_contact = (
+            None
+            if valgrind is None or args.calls_only
+            else count_instructions(valgrind, prepared, args.contacts, scratch)
+        )
     finally:
         tp.drop_database(args.database, PG_DATABASE)
         shutil.rmtree(scratch, ignore_errors=True)
+    report(args.database, args.contacts, per_contact, calls)
+
+
+def count_instructions(
+    valgrind: str, prepared: Prepared, contacts: int, scratch: Path
+) -> dict[str, float]:
+    """Instructions per contact of each path: two runs under callgrind, the difference."""
+    big = BASE_CONTACTS + contacts
+    runs = [(path, count) for path in PATHS for count in (BASE_CONTACTS, big)]
+    # One per core: a count does not depend on how busy the machine is.
+    pool = ThreadPoolExecutor(os.cpu_count() or 1)
+    try:
+        futures = {
+            (path, count): pool.submit(
+                instructions, valgrind, prepared, path, count, big, scratch / f"{path}-{count}"
+            )
+            for path, count in runs
+        }
+        totals = {run: future.result() for run, future in futures.items()}
+    finally:
+        pool.shutdown(cancel_futures=True)  # on a failure, start no other child
+    return {
+        path: (totals[(path, big)] - totals[(path, BASE_CONTACTS)]) / contacts for path in PATHS
+    }
+
+
+def report(
+    database: str,
+    contacts: int,
+    per_contact: dict[str, float] | None,
+    calls: dict[str, dict[str, Any]],
+) -> None:
+    names = {"floor": "floor (bare WSGI insert)", "api": "API, 1 contact", "form": "HTML form POST"}
     print(
-        f"\n{args.database}: {args.contacts} contacts counted per path, one at a time, in "
-        "process (no HTTP); instructions: valgrind --tool=callgrind\n"
+        f"\n{database}: {contacts} contacts counted per path, one at a time, in process "
+        "(no HTTP)"
+        + ("" if per_contact is None else "; instructions: valgrind --tool=callgrind")
+        + "\n"
     )
     print("| path | instructions per contact | floor / path | Python calls per contact |")
     print("| --- | ---: | ---: | ---: |")
-    names = {"floor": "floor (bare WSGI insert)", "api": "API, 1 contact", "form": "HTML form POST"}
     for path in PATHS:
+        counted = (
+            "not counted | —"
+            if per_contact is None
+            else f"{per_contact[path] / 1e6:.2f} M | {per_contact['floor'] / per_contact[path]:.2f}"
+        )
+        print(f"| {names[path]} | {counted} | {calls[path]['calls']:.0f} |")
+    print("\nPython calls per contact within each part of the request, what it calls included:\n")
+    print("| part | " + " | ".join(names[path] for path in PATHS[1:]) + " |")
+    print("| --- |" + " ---: |" * len(PATHS[1:]))
+    for part in PARTS:
         print(
-            f"| {names[path]} | {per_contact[path] / 1e6:.2f} M "
-            f"| {per_contact['floor'] / per_contact[path]:.2f} | {calls[path]:.0f} |"
+            f"| {part} | "
+            + " | ".join(f"{calls[path]['parts'][part]:.0f}" for path in PATHS[1:])
+            + " |"
         )
 
 
