@@ -495,6 +495,8 @@ def measure(
             if (error := safe_send(path, client, request)) is not None:
                 errors[error] += 1
         barrier.wait()
+        if think:  # workers do not all press "save" at the same instant
+            time.sleep(random.uniform(0, think))
         latencies = []
         for request in chunks(timed_part, path.batch):
             if STOP.is_set():
