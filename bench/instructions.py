@@ -88,17 +88,14 @@ def _environs(prepared: Prepared, path: str, built: int) -> tuple[Callable[..., 
     from wsgi import app
 
     client = app.test_client()
-    login_page = client.get("/login").text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', login_page)
-    assert token, "no CSRF token on the login page"
+    token = tp.page_csrf_token(client.get("/login").text)
     answer = client.post(
-        "/login",
-        data={"email": prepared.email, "password": tp.PASSWORD, "csrf_token": token.group(1)},
+        "/login", data={"email": prepared.email, "password": tp.PASSWORD, "csrf_token": token}
     )
     assert answer.status_code == 302, answer.status_code
     form_url = f"/patrols/{prepared.patrol_id}/contacts/new"
     form = client.get(form_url).text
-    csrf_token = tp._hidden(form, "csrf_token")
+    csrf_token = tp.hidden_field(form, "csrf_token")
     materials = re.findall(r'name="(material-[a-z0-9_]+)"', form)
     cookie = client.get_cookie("session")
     assert cookie is not None

@@ -253,21 +253,26 @@ class Client:
     material_fields: list[str]
 
 
-def _hidden(page: str, name: str) -> str:
+def hidden_field(page: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]+)"', page)
     assert match, f"no {name} in the page"
+    return match.group(1)
+
+
+def page_csrf_token(page: str) -> str:
+    """The CSRF token every page carries in its head (base.html), the login page's too."""
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match, "no CSRF token in the page"
     return match.group(1)
 
 
 def logged_in(base: str, worker: Worker) -> requests.Session:
     """A browser session logged in as the worker: the login form, its CSRF token, a password."""
     browser = requests.Session()
-    login_page = browser.get(f"{base}/login", timeout=TIMEOUT).text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', login_page)
-    assert token
+    token = page_csrf_token(browser.get(f"{base}/login", timeout=TIMEOUT).text)
     response = browser.post(
         f"{base}/login",
-        data={"email": worker.email, "password": PASSWORD, "csrf_token": token.group(1)},
+        data={"email": worker.email, "password": PASSWORD, "csrf_token": token},
         allow_redirects=False,
         timeout=TIMEOUT,
     )
@@ -287,8 +292,8 @@ def log_in(base: str, worker: Worker) -> Client:
         browser=browser,
         frozen=frozen,
         floor=requests.Session(),
-        token=_hidden(form.text, "csrf_token"),
-        form_id=_hidden(form.text, "id"),
+        token=hidden_field(form.text, "csrf_token"),
+        form_id=hidden_field(form.text, "id"),
         material_fields=re.findall(r'name="(material-[a-z0-9_]+)"', form.text),
     )
 

@@ -49,6 +49,10 @@ from .vocabulary import (
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id each kind of key can hold: a larger number is no row's id, and neither
+# driver can bind it (OverflowError on SQLite, out of range on PostgreSQL).
+INTEGER_MAX = 2**31 - 1  # integer keys: users, associations, zones, patrols...
+BIGINT_MAX = 2**63 - 1  # BigId keys: contacts, referrals
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -6,26 +6,26 @@ failed in the database driver (OverflowError on SQLite, out of range on PostgreS
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
-INTEGER_MAX = 2**31 - 1  # PostgreSQL's integer: the ids of users, zones, patrols...
-BIGINT_MAX = 2**63 - 1  # bigint: the ids of contacts and referrals
+from .models import BIGINT_MAX, INTEGER_MAX
 
 
 class RowIdConverter(IntegerConverter):
     """`<row_id:name>`: the id of a row with an integer primary key."""
 
+    largest: ClassVar[int] = INTEGER_MAX
+
     def __init__(self, url_map: Map, *_args: Any, **_kwargs: Any) -> None:
-        super().__init__(url_map, min=1, max=INTEGER_MAX)
+        super().__init__(url_map, min=1, max=self.largest)
 
 
-class BigRowIdConverter(IntegerConverter):
+class BigRowIdConverter(RowIdConverter):
     """`<big_row_id:name>`: the id of a row with a bigint primary key."""
 
-    def __init__(self, url_map: Map, *_args: Any, **_kwargs: Any) -> None:
-        super().__init__(url_map, min=1, max=BIGINT_MAX)
+    largest = BIGINT_MAX
 
 
 ID_CONVERTERS: dict[str, type[BaseConverter]] = {

@@ -64,8 +64,6 @@ from .services import (
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 Page = str | WerkzeugResponse | tuple[str, int]
-# Ids are 32-bit integers: a larger number in the URL cannot be one (nor be bound by SQLite).
-MAX_ID = 2**31 - 1
 # A code in a URL is looked up only if it could be one (PostgreSQL refuses NUL bytes).
 CODE_IN_URL = re.compile(r"[a-z0-9_]{1,40}")
 TAXONOMY_TITLES: dict[str, LazyString] = {
@@ -90,20 +88,6 @@ def _refuse(form: FlaskForm, error: AdminError) -> None:
         flash(str(error.message), "error")
     else:
         field.errors = [*field.errors, error.message]
-
-
-def _association_or_404(association_id: int) -> Association:
-    association = db.session.get(Association, association_id) if association_id <= MAX_ID else None
-    if association is None:
-        abort(404)
-    return association
-
-
-def _zone_or_404(zone_id: int) -> Zone:
-    zone = db.session.get(Zone, zone_id) if zone_id <= MAX_ID else None
-    if zone is None:
-        abort(404)
-    return zone
 
 
 def _taxonomy_or_404(kind: str) -> Taxonomy:
@@ -169,7 +153,7 @@ def associations() -> Page:
 @bp.route("/associations/<row_id:association_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def association(association_id: int) -> Page:
-    association = _association_or_404(association_id)
+    association = db.get_or_404(Association, association_id)
     form = AssociationRenameForm(obj=association)
     if form.validate_on_submit():
         try:
@@ -188,7 +172,7 @@ def association(association_id: int) -> Page:
 @bp.post("/associations/<row_id:association_id>/active")
 @roles_required("admin")
 def association_active(association_id: int) -> Page:
-    association = _association_or_404(association_id)
+    association = db.get_or_404(Association, association_id)
     form = ActiveForm()
     if not form.validate_on_submit():
         _unknown_action()
@@ -245,7 +229,7 @@ def zones() -> Page:
 @bp.route("/zones/<row_id:zone_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def zone(zone_id: int) -> Page:
-    zone = _zone_or_404(zone_id)
+    zone = db.get_or_404(Zone, zone_id)
     form = ZoneEditForm(obj=zone)
     if zone.departement not in DEPARTEMENTS:  # set before this list existed: keep it choosable
         form.departement.choices = [
@@ -269,7 +253,7 @@ def zone(zone_id: int) -> Page:
 @bp.post("/zones/<row_id:zone_id>/move")
 @roles_required("admin")
 def zone_move(zone_id: int) -> Page:
-    zone = _zone_or_404(zone_id)
+    zone = db.get_or_404(Zone, zone_id)
     form = MoveForm()
     if not form.validate_on_submit():
         _unknown_action()
@@ -282,7 +266,7 @@ def zone_move(zone_id: int) -> Page:
 @bp.post("/zones/<row_id:zone_id>/active")
 @roles_required("admin")
 def zone_active(zone_id: int) -> Page:
-    zone = _zone_or_404(zone_id)
+    zone = db.get_or_404(Zone, zone_id)
     form = ActiveForm()
     if not form.validate_on_submit():
         _unknown_action()

@@ -69,12 +69,12 @@ def _as_int(value: str) -> int | str:
     """A number typed in a field, or the text as typed, which validation then refuses."""
     stripped = value.strip()
     # isdigit() alone admits "²", which int() refuses: ASCII digits only.
-    if not (stripped.isascii() and stripped.isdigit()):
-        return stripped
-    try:
-        return int(stripped)
-    except ValueError:  # past Python's 4,300 digits
-        return stripped
+    if stripped.isascii() and stripped.isdigit():
+        try:
+            return int(stripped)
+        except ValueError:  # past Python's 4,300 digits
+            pass
+    return stripped
 
 
 def contact_payload_from_form(form: MultiDict[str, str], patrol_id: int | None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..clock import is_night, iso_week_of
 from ..models import (
+    INTEGER_MAX,
     Association,
     Contact,
     ContactMaterial,
@@ -58,10 +59,6 @@ class RecordResult:
     contact_id: int  # the stored row: the new one, or the one stored earlier under this id
     client_id: uuid.UUID
     outcome: Outcome
-
-
-# Patrol ids are 32-bit integers: a larger number cannot be one (nor be bound by SQLite).
-MAX_PATROL_ID = 2**31 - 1
 
 
 class PatrolError(Exception):
@@ -116,7 +113,7 @@ def load_capture_options(
         {
             i
             for i in patrol_ids
-            if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_PATROL_ID
+            if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= INTEGER_MAX
         }
     )
     rows = (
