@@ -9,8 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from outreach.capture.services import start_patrol
+from outreach.clock import now_utc
 from outreach.extensions import db
-from outreach.models import Contact, Patrol, Zone
+from outreach.models import Association, Contact, Patrol, User, Zone
 
 from .conftest import AuthActions, World, text_of
 
@@ -91,6 +93,7 @@ def test_log_a_contact_then_replay_it(
     data = typical(open_form(client, patrol_id))
     response = client.post(f"/patrols/{patrol_id}/contacts/new", data=data)
     assert response.status_code == 302
+    assert "Set-Cookie" not in response.headers, "the note is in the address, not the cookie"
     page = text_of(client.get(response.location))
     assert "Contact enregistré." in page
     assert 'data-testid="contact-count">1<' in page
@@ -114,6 +117,43 @@ def test_log_a_contact_then_replay_it(
         assert [(r.destination_code, r.accompanied) for r in contact.referrals] == [
             ("shelter_115", True)
         ]
+
+
+def test_the_save_note_names_a_contact_of_this_patrol_only(
+    client: FlaskClient, auth: AuthActions, app: Flask, world: World
+) -> None:
+    auth.login_as(world, "worker")
+    patrol_id = start(client, auth, app, world)
+    saved = client.post(
+        f"/patrols/{patrol_id}/contacts/new", data=typical(open_form(client, patrol_id))
+    )
+    contact_id = int(saved.location.rsplit("saved=", 1)[1])
+    stalingrad = zone_id(app)
+    with app.app_context():  # a second patrol of the association, started by a teammate
+        other_patrol = start_patrol(
+            db.session,
+            db.session.get_one(Association, world.demo.id),
+            db.session.get_one(Zone, stalingrad),
+            db.session.get_one(User, world.id_of("supervisor")),
+            [],
+            now_utc(),
+        ).id
+        db.session.commit()
+    for query in (
+        "saved=abc",
+        "saved=-1",
+        f"saved={10**30}",
+        "unchanged=0",
+        f"saved={contact_id + 1}",
+    ):
+        page = client.get(f"/patrols/{patrol_id}?{query}")
+        assert page.status_code == 200, query
+        assert 'class="flash ' not in text_of(page), query
+    # Another patrol of the association does not hold it either.
+    elsewhere = text_of(client.get(f"/patrols/{other_patrol}?saved={contact_id}"))
+    assert 'class="flash ' not in elsewhere
+    note = '<p class="flash flash-info" role="status">Ce contact était déjà enregistré'
+    assert note in text_of(client.get(f"/patrols/{patrol_id}?unchanged={contact_id}"))
 
 
 def test_same_form_id_with_other_answers_is_a_conflict(

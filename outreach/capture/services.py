@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..clock import is_night, iso_week_of
 from ..models import (
+    BIGINT_MAX,
     INTEGER_MAX,
     Association,
     Contact,
@@ -630,6 +631,14 @@ def end_patrol(session: Session, patrol: Patrol, report: PatrolReport, now: date
 
 def patrol_contact_count(session: Session, patrol: Patrol) -> int:
     return session.scalar(select(func.count()).where(Contact.patrol_id == patrol.id)) or 0
+
+
+def patrol_holds_contact(session: Session, patrol: Patrol, contact_id: int) -> bool:
+    """Whether the contact belongs to the patrol; False for any id no row can have."""
+    if not 0 < contact_id <= BIGINT_MAX:
+        return False
+    found = select(Contact.id).where(Contact.id == contact_id, Contact.patrol_id == patrol.id)
+    return session.scalar(found) is not None
 
 
 def recent_contacts(session: Session, patrol: Patrol, limit: int = 10) -> Sequence[Contact]:

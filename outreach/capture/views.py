@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -40,6 +41,7 @@ from .services import (
     load_capture_options,
     open_patrol_of,
     patrol_contact_count,
+    patrol_holds_contact,
     recent_contacts,
     record_contact,
     start_patrol,
@@ -124,6 +126,23 @@ def new_patrol() -> Page:
     return render_template("capture/new_patrol.html", form=form), status
 
 
+# What the patrol page says after a save (new_contact), by the parameter naming the contact.
+SAVE_NOTES = {
+    "saved": (_l("Contact enregistré."), "success"),
+    "unchanged": (_l("Ce contact était déjà enregistré : rien n'a été ajouté."), "info"),
+}
+
+
+def _save_note(patrol: Patrol) -> tuple[str, str] | None:
+    """(category, message), as flashed, for a contact just saved in this patrol; nothing for
+    an id it does not hold."""
+    for parameter, (message, category) in SAVE_NOTES.items():
+        contact_id = request.args.get(parameter, type=int)
+        if contact_id is not None and patrol_holds_contact(db.session, patrol, contact_id):
+            return category, str(message)
+    return None
+
+
 @bp.get("/patrols/<row_id:patrol_id>")
 @roles_required(*CAPTURE_ROLES)
 def patrol(patrol_id: int) -> Page:
@@ -131,6 +150,7 @@ def patrol(patrol_id: int) -> Page:
     contacts = recent_contacts(db.session, patrol)
     return render_template(
         "capture/patrol.html",
+        page_note=_save_note(patrol),
         patrol=patrol,
         count=patrol_contact_count(db.session, patrol),
         contacts=contacts,
@@ -256,11 +276,10 @@ def new_contact(patrol_id: int) -> Page:
             contact=get_contact(db.session, association.id, result.contact_id),
             status=409,
         )
-    if result.outcome is Outcome.CREATED:
-        flash(_("Contact enregistré."), "success")
-    else:
-        flash(_("Ce contact était déjà enregistré : rien n'a été ajouté."), "info")
-    return redirect(url_for("capture.patrol", patrol_id=patrol_id, saved=result.contact_id))
+    # Said by the patrol page from its address, not flashed: a flash rewrites and resends
+    # the session cookie, on this answer and on the next page (bench/README.md).
+    outcome = "saved" if result.outcome is Outcome.CREATED else "unchanged"
+    return redirect(url_for("capture.patrol", patrol_id=patrol_id, **{outcome: result.contact_id}))
 
 
 @bp.route("/contacts/<big_row_id:contact_id>/edit", methods=["GET", "POST"])
