@@ -195,6 +195,20 @@ class ReferralDestination(TaxonomyMixin, Base):
     __tablename__ = "referral_destinations"
 
 
+class TaxonomyStamp(Base):
+    """One row: a random stamp that database triggers renew whenever zones or taxonomy
+    entries are written (migration 0006). Captures check it instead of reading the
+    taxonomies on every request (capture/services.py caches them per stamp), and every
+    instance sees an admin's change at its next request."""
+
+    __tablename__ = "taxonomy_stamp"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
 class PatrolMember(Base):
     __tablename__ = "patrol_members"
 

@@ -39,7 +39,14 @@ from outreach.auth.totp import (
 from outreach.clock import now_utc
 from outreach.demo.seed import ensure_reference_data
 from outreach.extensions import db
-from outreach.models import Association, Material, Need, ReferralDestination, User
+from outreach.models import (
+    Association,
+    Material,
+    Need,
+    ReferralDestination,
+    TaxonomyStamp,
+    User,
+)
 
 PASSWORD = "correct horse battery staple"
 TAXONOMY_TABLES = ("needs", "materials", "referral_destinations")
@@ -100,10 +107,14 @@ def _schema(settings: Settings) -> None:
 
 
 def reset_database() -> None:
-    """Empty every table, then restore the default taxonomies of the migration."""
+    """Empty every table, then restore the default taxonomies of the migration.
+
+    The taxonomy stamp keeps its single row, as in a migrated database: the triggers
+    renew it as the taxonomies are emptied and filled again."""
     migration = load_initial_migration()
     for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(delete(table))
+        if table is not TaxonomyStamp.__table__:
+            db.session.execute(delete(table))
     db.session.add_all(
         Need(code=code, label_fr=fr, label_en=en, position=i, active=True)
         for i, (code, fr, en) in enumerate(migration.NEEDS)

@@ -97,8 +97,7 @@ def unauthorized() -> WerkzeugResponse:
 
 def load_user(session_id: str) -> User | None:
     """The user of a live server-side session: revoked, idle or expired ones log out."""
-    record = resolve_session(db.session, get_settings(current_app), session_id, now_utc())
-    return record.user if record is not None else None
+    return resolve_session(db.session, get_settings(current_app), session_id, now_utc())
 
 
 def current_association() -> Association:

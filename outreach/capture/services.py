@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +42,7 @@ from ..models import (
     Referral,
     ReferralDestination,
     ReferralStatusChange,
+    TaxonomyStamp,
     User,
     Zone,
 )
@@ -78,10 +80,21 @@ _PATROL_ACCESS = case(
     ),
     else_=literal(PatrolAccess.NOT_MEMBER.value),
 )
-# Zones, the three taxonomies and the input's patrols of this association, in one round
-# trip: this runs on every capture request. Built once, so that it is compiled once.
-# Rows are (kind, code, id, active); a patrol's row has the caller's access as its code.
-_CAPTURE_OPTIONS = union_all(
+_STAMP = select(literal("stamp"), TaxonomyStamp.stamp, null(), literal(True))
+# What every capture request reads, in one round trip (statements built once, so that
+# they are compiled once). Rows are (kind, code, id, active): the taxonomy stamp (its
+# value as the code), then the input's patrols of this association, with the caller's
+# access as their code.
+_CAPTURE_CHECK = union_all(
+    _STAMP,
+    select(literal("patrol"), _PATROL_ACCESS, Patrol.id, literal(True)).where(
+        Patrol.association_id == bindparam("association_id"),
+        Patrol.id.in_(bindparam("patrol_ids", expanding=True)),
+    ),
+)
+# Zones and the three taxonomies, with the stamp they go with (one statement: one snapshot).
+_TAXONOMY = union_all(
+    _STAMP,
     select(literal("zone"), Zone.code, Zone.id, Zone.active),
     *(
         select(literal(kind), model.code, null(), model.active)
@@ -91,11 +104,56 @@ _CAPTURE_OPTIONS = union_all(
             ("destination", ReferralDestination),
         )
     ),
-    select(literal("patrol"), _PATROL_ACCESS, Patrol.id, literal(True)).where(
-        Patrol.association_id == bindparam("association_id"),
-        Patrol.id.in_(bindparam("patrol_ids", expanding=True)),
-    ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Taxonomy:
+    zones: Mapping[str, int]
+    needs: frozenset[str]
+    materials: frozenset[str]
+    destinations: frozenset[str]
+    retired: frozenset[RetiredCode]
+
+
+# The taxonomies by stamp, in this process. A stamp is random and renewed by the
+# database at every write to these tables (migration 0006): a stamp found here is the
+# database's current content. Kept small: only the latest stamps of a few databases.
+_TAXONOMIES: dict[str, _Taxonomy] = {}
+_TAXONOMIES_KEPT = 8
+
+
+def _taxonomy(session: Session, stamp: str) -> _Taxonomy:
+    """The zones and taxonomies that go with the stamp just read: from this process's
+    cache, or read again (with the stamp they go with, which may be newer)."""
+    if (known := _TAXONOMIES.get(stamp)) is not None:
+        return known
+    stamp = ""
+    codes: dict[str, set[str]] = {"need": set(), "material": set(), "destination": set()}
+    zones: dict[str, int] = {}
+    retired: set[RetiredCode] = set()
+    for kind, code, row_id, active in session.connection().execute(_TAXONOMY):
+        if kind == "stamp":
+            stamp = code
+            continue
+        if kind == "zone":
+            zones[code] = row_id
+        else:
+            codes[kind].add(code)
+        if not active:
+            retired.add((kind, code))
+    taxonomy = _Taxonomy(
+        zones=MappingProxyType(zones),
+        needs=frozenset(codes["need"]),
+        materials=frozenset(codes["material"]),
+        destinations=frozenset(codes["destination"]),
+        retired=frozenset(retired),
+    )
+    if stamp:  # kept only under the stamp the database gave with it
+        if len(_TAXONOMIES) >= _TAXONOMIES_KEPT:
+            _TAXONOMIES.clear()
+        _TAXONOMIES[stamp] = taxonomy
+    return taxonomy
 
 
 def load_capture_options(
@@ -117,36 +175,28 @@ def load_capture_options(
             if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= INTEGER_MAX
         }
     )
-    rows = (
-        session.connection()
-        .execute(
-            _CAPTURE_OPTIONS,
-            {"association_id": association_id, "patrol_ids": wanted, "member_id": member_id},
-        )
-        .all()
+    rows = session.connection().execute(
+        _CAPTURE_CHECK,
+        {"association_id": association_id, "patrol_ids": wanted, "member_id": member_id},
     )
-    codes: dict[str, set[str]] = {"need": set(), "material": set(), "destination": set()}
-    zones: dict[str, int] = {}
+    stamp = ""
     patrols: dict[int, PatrolAccess] = {}
-    retired: set[RetiredCode] = set()
-    for kind, code, row_id, active in rows:
-        if kind == "patrol":
-            patrols[row_id] = PatrolAccess(code)
-            continue
-        if kind == "zone":
-            zones[code] = row_id
+    for kind, code, row_id, _active in rows:
+        if kind == "stamp":
+            stamp = code
         else:
-            codes[kind].add(code)
-        if not active:
-            retired.add((kind, code))
+            patrols[row_id] = PatrolAccess(code)
+    taxonomy = _taxonomy(session, stamp)
     return CaptureOptions(
-        zones=zones,
-        needs=frozenset(codes["need"]),
-        materials=frozenset(codes["material"]),
-        destinations=frozenset(codes["destination"]),
+        zones=taxonomy.zones,
+        needs=taxonomy.needs,
+        materials=taxonomy.materials,
+        destinations=taxonomy.destinations,
         patrols=patrols,
-        retired=frozenset(retired),
-        kept=_KeptRetiredCodes(session, association_id, list(client_ids)) if retired else {},
+        retired=taxonomy.retired,
+        kept=_KeptRetiredCodes(session, association_id, list(client_ids))
+        if taxonomy.retired
+        else {},
     )
 
 
