@@ -203,7 +203,7 @@ class TaxonomyStamp(Base):
 
     __tablename__ = "taxonomy_stamp"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     stamp: Mapped[str] = mapped_column(String(32))
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

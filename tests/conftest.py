@@ -10,6 +10,7 @@ import html
 import importlib.util
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,8 @@ def reset_database() -> None:
     for table in reversed(db.metadata.sorted_tables):
         if table is not TaxonomyStamp.__table__:
             db.session.execute(delete(table))
+    if db.session.get(TaxonomyStamp, 1) is None:  # a test took it away
+        db.session.add(TaxonomyStamp(id=1, stamp=secrets.token_hex(16)))
     db.session.add_all(
         Need(code=code, label_fr=fr, label_en=en, position=i, active=True)
         for i, (code, fr, en) in enumerate(migration.NEEDS)

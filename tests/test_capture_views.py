@@ -150,8 +150,9 @@ def test_the_save_note_names_a_contact_of_this_patrol_only(
         assert page.status_code == 200, query
         assert 'class="flash ' not in text_of(page), query
     # Another patrol of the association does not hold it either.
-    elsewhere = text_of(client.get(f"/patrols/{other_patrol}?saved={contact_id}"))
-    assert 'class="flash ' not in elsewhere
+    elsewhere = client.get(f"/patrols/{other_patrol}?saved={contact_id}")
+    assert elsewhere.status_code == 200
+    assert 'class="flash ' not in text_of(elsewhere)
     note = '<p class="flash flash-info" role="status">Ce contact était déjà enregistré'
     assert note in text_of(client.get(f"/patrols/{patrol_id}?unchanged={contact_id}"))
 

@@ -71,3 +71,31 @@ def test_downgrade_and_upgrade_round_trip(migration_app: Flask) -> None:
     upgrade()
     assert schema_differences() == []
     assert db.session.scalar(select(func.count()).select_from(Need)) == 13
+
+
+def test_the_taxonomy_stamp_comes_and_goes_with_its_triggers(migration_app: Flask) -> None:
+    """Down to 0005, a taxonomy write no longer touches the (dropped) stamp; back up, a new
+    stamp is made and every write renews it (migration 0006)."""
+
+    def stamp() -> str:
+        with db.engine.connect() as connection:
+            return str(connection.scalar(text("SELECT stamp FROM taxonomy_stamp")))
+
+    def write(statement: str) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(text(statement))
+
+    upgrade()
+    first = stamp()
+    downgrade(revision="0005")
+    assert "taxonomy_stamp" not in inspect(db.engine).get_table_names()
+    write("UPDATE needs SET position = position + 1")  # no trigger left behind
+    upgrade()
+    assert stamp() != first
+    before = stamp()
+    write("UPDATE needs SET position = position - 1")
+    assert stamp() != before
+    if db.engine.dialect.name == "postgresql":
+        before = stamp()
+        write("TRUNCATE referral_destinations CASCADE")
+        assert stamp() != before

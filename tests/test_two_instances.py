@@ -222,3 +222,28 @@ def test_a_cookie_saved_before_logout_no_longer_works_on_the_other_instance(
     replayed.cookies.update(saved)
     response = replayed.get(f"{b}/patrols", allow_redirects=False, timeout=10)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_retired_need_is_refused_at_once_by_every_instance(
+    instances: list[str], shared_database: Settings
+) -> None:
+    """Each process keeps the taxonomies per stamp; a write anywhere renews the stamp."""
+    phone = requests.Session()
+    assert _login(phone, instances[0], "phone@demo.test", PASSWORD).status_code == 302
+    token = _token(phone.get(f"{instances[0]}/patrols", timeout=10))
+
+    def statuses() -> list[int]:  # several requests each, so that every worker answers
+        return [
+            phone.post(
+                f"{url}/api/v1/contacts", json=_contact(), headers={"X-CSRFToken": token}
+            ).status_code
+            for url in instances
+            for _ in range(6)
+        ]
+
+    assert statuses() == [201] * 12  # every worker has "food" in its copy now
+    engine = create_engine(shared_database.database_url)  # the admin's change, committed
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE needs SET active = false WHERE code = 'food'"))
+    engine.dispose()
+    assert statuses() == [422] * 12

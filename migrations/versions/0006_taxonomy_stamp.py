@@ -23,14 +23,18 @@ depends_on = None
 
 TABLES = ("zones", "needs", "materials", "referral_destinations")
 EVENTS = ("INSERT", "UPDATE", "DELETE")
-NEW_STAMP = {
-    "sqlite": "lower(hex(randomblob(16)))",
-    "postgresql": "replace(gen_random_uuid()::text, '-', '')",
+FIRST_STAMP = {
+    "sqlite": "INSERT INTO taxonomy_stamp (id, stamp) VALUES (1, lower(hex(randomblob(16))))",
+    "postgresql": (
+        "INSERT INTO taxonomy_stamp (id, stamp)"
+        " VALUES (1, replace(gen_random_uuid()::text, '-', ''))"
+    ),
 }
-POSTGRESQL_FUNCTION = f"""
+SQLITE_RENEW = "UPDATE taxonomy_stamp SET stamp = lower(hex(randomblob(16)));"
+POSTGRESQL_FUNCTION = """
 CREATE FUNCTION taxonomy_stamp_renew() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE taxonomy_stamp SET stamp = {NEW_STAMP["postgresql"]};
+  UPDATE taxonomy_stamp SET stamp = replace(gen_random_uuid()::text, '-', '');
   RETURN NULL;
 END $$;
 """
@@ -49,7 +53,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_taxonomy_stamp")),
     )
     dialect = op.get_bind().dialect.name
-    op.execute(f"INSERT INTO taxonomy_stamp (id, stamp) VALUES (1, {NEW_STAMP[dialect]})")
+    op.execute(FIRST_STAMP[dialect])
     if dialect == "postgresql":
         op.execute(POSTGRESQL_FUNCTION)
         for table in TABLES:
@@ -63,7 +67,7 @@ def upgrade():
         for event in EVENTS:
             op.execute(
                 f"CREATE TRIGGER {trigger_name(table, event)} AFTER {event} ON {table} "
-                f"BEGIN UPDATE taxonomy_stamp SET stamp = {NEW_STAMP['sqlite']}; END"
+                f"BEGIN {SQLITE_RENEW} END"
             )
 
 

@@ -40,8 +40,7 @@ def start_session(session: Session, user: User, now: datetime) -> str:
 
 # Built once (it runs on every request), so that it is compiled once. The user (with its
 # association, for `is_active` and the tenant) is the one ORM object the request needs; the
-# session's own columns come as plain values: an ORM object for it too cost about a quarter
-# of the lookup (bench/README.md).
+# session's own columns come as plain values (bench/README.md, fifth session).
 _USER_OF_SESSION = (
     select(
         User,

@@ -66,7 +66,7 @@ def configure(app: Flask, storage_url: str) -> None:
 
     @limiter.request_filter
     def unguarded() -> bool:
-        """Every other request (captures above all) skips the limiter's work at once."""
+        """The auth blueprint's other views (logout...) skip the limiter's work at once."""
         return request.endpoint not in guarded_endpoints
 
 
@@ -85,7 +85,9 @@ def _confine_hooks(
     decorated views are limited, by their own wrapper), yet those hooks cost a capture
     about 6 % of its Python calls (bench/README.md). For a guarded request they run as
     before: the after-request hook counts the failures (`deduct_when`), the teardown hook
-    clears the request's limiter state.
+    clears the request's limiter state. Blueprint hooks run after the app's before the view
+    (enforce_access first) and before the app's after it (commit_once last): neither order
+    matters while no limit is app-wide and the counting reads only the status code.
     """
     if None in blueprints:  # a guarded view outside any blueprint: they stay app-wide
         return

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +51,8 @@ from ..models import (
 from ..pseudonyms import pseudonymise
 from ..vocabulary import ASSOCIATION_ROLES
 from .validation import CaptureOptions, ContactDraft, PatrolAccess, RetiredCode
+
+logger = logging.getLogger(__name__)
 
 
 class Outcome(enum.Enum):
@@ -149,11 +153,21 @@ def _taxonomy(session: Session, stamp: str) -> _Taxonomy:
         destinations=frozenset(codes["destination"]),
         retired=frozenset(retired),
     )
-    if stamp:  # kept only under the stamp the database gave with it
-        if len(_TAXONOMIES) >= _TAXONOMIES_KEPT:
-            _TAXONOMIES.clear()
-        _TAXONOMIES[stamp] = taxonomy
+    if not stamp:  # slower, never wrong: read again at every capture
+        _warn_of_missing_stamp()
+        return taxonomy
+    if len(_TAXONOMIES) >= _TAXONOMIES_KEPT:
+        _TAXONOMIES.clear()
+    _TAXONOMIES[stamp] = taxonomy  # kept only under the stamp the database gave with it
     return taxonomy
+
+
+@functools.cache  # once per process
+def _warn_of_missing_stamp() -> None:
+    logger.warning(
+        "taxonomy_stamp has no row: every capture reads the taxonomies again"
+        " (see migration 0006; docs/deploy.md)"
+    )
 
 
 def load_capture_options(
