@@ -246,7 +246,7 @@ class KeepCookies(http.cookiejar.DefaultCookiePolicy):
 class Client:
     worker: Worker
     browser: requests.Session  # cookies updated, redirects followed: a browser
-    frozen: requests.Session  # the login cookie only: flashes never pile up
+    frozen: requests.Session  # the login cookie only, whatever the answers set
     floor: requests.Session
     token: str
     form_id: str  # the id the form page carried: the first form post uses it

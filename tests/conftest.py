@@ -12,16 +12,18 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, text
 from werkzeug.test import TestResponse
 
 from config import PROJECT_ROOT, Settings
@@ -292,3 +294,20 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts
 def text_of(response: TestResponse) -> str:
     """The page as a reader sees it: HTML entities (&#39; ...) decoded."""
     return html.unescape(response.get_data(as_text=True))
+
+
+@contextmanager
+def recorded_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs within the block, in order."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

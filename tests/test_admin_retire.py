@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from config import Settings
 from outreach.capture.validation import CaptureOptions, validate_contact
@@ -18,7 +18,7 @@ from outreach.clock import iso_week_of, now_utc
 from outreach.extensions import db
 from outreach.models import Association, Contact, ContactNeed, User, Zone
 
-from .conftest import AuthActions, World, csrf_token_of, text_of
+from .conftest import AuthActions, World, csrf_token_of, recorded_statements, text_of
 from .reports_fixtures import add_contact, paris
 from .test_api import Api, contact
 from .test_capture_views import open_form, start, typical
@@ -235,18 +235,8 @@ def test_a_capture_that_uses_no_retired_code_costs_no_lookup_for_them(
     api.login(world, "worker")
 
     def statements_of_a_capture(**changes: Any) -> list[str]:
-        with app.app_context():
-            engine = db.engine
-        seen: list[str] = []
-
-        def record(*args: Any) -> None:
-            seen.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(app) as seen:
             assert api.post(contact(**changes)).status_code == 201
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         return seen
 
     before = statements_of_a_capture()

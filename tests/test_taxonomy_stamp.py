@@ -7,20 +7,16 @@ capture reads the taxonomies again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from outreach.capture.services import _warn_of_missing_stamp, load_capture_options
 from outreach.extensions import db
 from outreach.models import TaxonomyStamp
 
-from .conftest import AuthActions, World
+from .conftest import AuthActions, World, recorded_statements
 from .test_api import Api, contact
 
 WRITES = {
@@ -82,22 +78,6 @@ def test_a_write_elsewhere_changes_nothing_to_the_stamp(app: Flask, world: World
         assert current_stamp() == before
 
 
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def reads_of_taxonomies(seen: list[str]) -> int:
     return sum("FROM needs" in statement for statement in seen)
 
@@ -108,7 +88,7 @@ def test_captures_read_the_taxonomies_again_only_when_the_stamp_changes(
     api = Api(client, auth)
     api.login(world, "worker")
     assert api.post(contact()).status_code == 201  # whatever was cached before this test
-    with statements(app) as seen:
+    with recorded_statements(app) as seen:
         assert api.post(contact()).status_code == 201
         assert api.post(contact()).status_code == 201
     assert reads_of_taxonomies(seen) == 0
@@ -116,7 +96,7 @@ def test_captures_read_the_taxonomies_again_only_when_the_stamp_changes(
     # Retired by another instance (or by hand): the next capture knows it at once.
     with app.app_context():
         execute_elsewhere("UPDATE needs SET active = false WHERE code = 'shelter'")
-    with statements(app) as seen:
+    with recorded_statements(app) as seen:
         refused = api.post(contact(needs=["shelter"]))
         assert api.post(contact(needs=["food"])).status_code == 201
     assert refused.status_code == 422
@@ -137,7 +117,7 @@ def test_without_its_stamp_row_the_taxonomies_are_read_every_time(
     _warn_of_missing_stamp.cache_clear()
     with app.app_context():
         execute_elsewhere("DELETE FROM taxonomy_stamp")
-        with statements(app) as seen:
+        with recorded_statements(app) as seen:
             for _ in range(2):
                 options = load_capture_options(db.session, world.demo.id)
                 db.session.rollback()
