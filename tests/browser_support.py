@@ -198,11 +198,12 @@ def save_button(page: Page) -> Locator:
 
 
 # The new-contact form saves in one of two ways: without JavaScript (or before outbox.js has
-# taken the form over) it posts and lands on the patrol page with the server's flash
-# "Contact enregistré."; with it, the contact waits in the phone's outbox (IndexedDB), the
-# form is reset for the next person, and the note "Contact enregistré sur le téléphone…"
-# shows while the outbox sends it to /api/v1/contacts. The tests accept both ways and check
-# the outcome where it counts: in the database and on the patrol page.
+# taken the form over) it posts and lands on the patrol page, which says "Contact
+# enregistré." from its address (?saved=); with it, the contact waits in the phone's
+# outbox (IndexedDB), the form is reset for the next person, and the note "Contact
+# enregistré sur le téléphone…" shows while the outbox sends it to /api/v1/contacts. The
+# tests accept both ways and check the outcome where it counts: in the database and on the
+# patrol page.
 OUTBOX_JS = """async () => {
     if (!self.OutboxCore) return {pending: 0, failed: []};
     const entries = await self.OutboxCore.entries();

@@ -361,3 +361,32 @@ def test_contact_form_fits_a_small_phone(
         )
     finally:
         context.close()
+
+
+def test_without_javascript_the_form_saves_and_the_patrol_page_says_so(
+    browser: Browser, playwright: Playwright, live_server: str, world: World, app: Flask
+) -> None:
+    """No script: the form posts, and the patrol page it lands on says "Contact enregistré."
+    from its address (no flash in the cookie), and "déjà enregistré" for a replay."""
+    context = open_context(browser, playwright, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, world.users["worker"].email)
+        start_patrol(page)
+        page.get_by_role("link", name="Nouveau contact").click()
+        expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+        chip(page, "Besoins exprimés", "Alimentation").click()
+        save_button(page).click()
+        expect(flash(page, "Contact enregistré.")).to_be_visible()
+        expect(page.get_by_test_id("contact-count")).to_have_text("1")
+        assert "saved=" in page.url
+        screenshot(page, "nojs-patrol-after-save")
+        assert [n.need_code for n in contacts_in_db(app)[0].needs] == ["food"]
+
+        # A replay of the same id lands on ?unchanged= (tests/test_capture_views.py).
+        page.goto(page.url.replace("saved=", "unchanged="))
+        expect(flash(page, "Ce contact était déjà enregistré")).to_be_visible()
+        expect(flash(page, "Contact enregistré.")).to_have_count(0)
+        assert contact_rows(app) == 1
+    finally:
+        context.close()
