@@ -1,4 +1,4 @@
-"""URL converters for row ids: a number no row can have is no page (404), not a crash.
+"""Row ids in URLs: a number no row can have is no page (404), or no value, not a crash.
 
 Werkzeug's `int` accepts any number of digits, and a number past the column's range
 failed in the database driver (OverflowError on SQLite, out of range on PostgreSQL): a 500.
@@ -26,6 +26,15 @@ class BigRowIdConverter(RowIdConverter):
     """`<big_row_id:name>`: the id of a row with a bigint primary key."""
 
     largest = BIGINT_MAX
+
+
+def big_row_id(value: str) -> int:
+    """A bigint row id from a query string (`request.args.get(name, type=big_row_id)`):
+    ValueError, so None there, for anything no row can have."""
+    number = int(value)
+    if not 0 < number <= BigRowIdConverter.largest:
+        raise ValueError(value)
+    return number
 
 
 ID_CONVERTERS: dict[str, type[BaseConverter]] = {

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..clock import is_night, iso_week_of
 from ..models import (
-    BIGINT_MAX,
     INTEGER_MAX,
     Association,
     Contact,
@@ -132,13 +131,13 @@ def _taxonomy(session: Session, stamp: str) -> _Taxonomy:
     cache, or read again (with the stamp they go with, which may be newer)."""
     if (known := _TAXONOMIES.get(stamp)) is not None:
         return known
-    stamp = ""
+    read_with = ""
     codes: dict[str, set[str]] = {"need": set(), "material": set(), "destination": set()}
     zones: dict[str, int] = {}
     retired: set[RetiredCode] = set()
     for kind, code, row_id, active in session.connection().execute(_TAXONOMY):
         if kind == "stamp":
-            stamp = code
+            read_with = code
             continue
         if kind == "zone":
             zones[code] = row_id
@@ -153,12 +152,12 @@ def _taxonomy(session: Session, stamp: str) -> _Taxonomy:
         destinations=frozenset(codes["destination"]),
         retired=frozenset(retired),
     )
-    if not stamp:  # slower, never wrong: read again at every capture
+    if not read_with:  # slower, never wrong: read again at every capture
         _warn_of_missing_stamp()
         return taxonomy
     if len(_TAXONOMIES) >= _TAXONOMIES_KEPT:
         _TAXONOMIES.clear()
-    _TAXONOMIES[stamp] = taxonomy  # kept only under the stamp the database gave with it
+    _TAXONOMIES[read_with] = taxonomy  # kept only under the stamp the database gave with it
     return taxonomy
 
 
@@ -698,9 +697,7 @@ def patrol_contact_count(session: Session, patrol: Patrol) -> int:
 
 
 def patrol_holds_contact(session: Session, patrol: Patrol, contact_id: int) -> bool:
-    """Whether the contact belongs to the patrol; False for any id no row can have."""
-    if not 0 < contact_id <= BIGINT_MAX:
-        return False
+    """Whether the contact belongs to the patrol."""
     found = select(Contact.id).where(Contact.id == contact_id, Contact.patrol_id == patrol.id)
     return session.scalar(found) is not None
 

@@ -21,6 +21,7 @@ from ..clock import now_utc, to_paris
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Contact, Material, Need, Patrol, ReferralDestination, Zone
+from ..routing import big_row_id
 from ..vocabulary import AGE_BANDS, CAPTURE_ROLES, GENDERS, HOUSING, MATERIAL_CATEGORIES
 from .forms import (
     REFERRAL_SLOTS,
@@ -126,18 +127,18 @@ def new_patrol() -> Page:
     return render_template("capture/new_patrol.html", form=form), status
 
 
-# What the patrol page says after a save (new_contact), by the parameter naming the contact.
+# What the patrol page says after a save (new_contact), by the parameter naming the
+# contact: (category, message), as flashed messages are.
 SAVE_NOTES = {
-    "saved": (_l("Contact enregistré."), "success"),
-    "unchanged": (_l("Ce contact était déjà enregistré : rien n'a été ajouté."), "info"),
+    "saved": ("success", _l("Contact enregistré.")),
+    "unchanged": ("info", _l("Ce contact était déjà enregistré : rien n'a été ajouté.")),
 }
 
 
 def _save_note(patrol: Patrol) -> tuple[str, str] | None:
-    """(category, message), as flashed, for a contact just saved in this patrol; nothing for
-    an id it does not hold."""
-    for parameter, (message, category) in SAVE_NOTES.items():
-        contact_id = request.args.get(parameter, type=int)
+    """The note for a contact just saved in this patrol; nothing for an id it does not hold."""
+    for parameter, (category, message) in SAVE_NOTES.items():
+        contact_id = request.args.get(parameter, type=big_row_id)
         if contact_id is not None and patrol_holds_contact(db.session, patrol, contact_id):
             return category, str(message)
     return None
