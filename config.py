@@ -116,6 +116,12 @@ class Settings:
                 )
         if self.database_url.startswith("sqlite"):
             raise ConfigError("production runs on PostgreSQL: set DATABASE_URL")
+        if self.ratelimit_storage_url.startswith("memory://"):
+            # Each gunicorn worker would count on its own: the login limits multiplied.
+            raise ConfigError(
+                "production shares its rate limits between workers and instances: "
+                "set RATELIMIT_STORAGE_URL to Redis"
+            )
         if self.secret_key == self.pseudonym_key:
             raise ConfigError("SECRET_KEY and PSEUDONYM_KEY must differ")
         if (

@@ -296,6 +296,22 @@ def text_of(response: TestResponse) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+# Rate limits shared by several processes, as in production (a database of its own).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_or_skip() -> None:
+    """Empty the test Redis database; skip when there is none, except in CI."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run this test, but Redis is unreachable: {error}")
+        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+
+
 @contextmanager
 def recorded_statements(app: Flask) -> Iterator[list[str]]:
     """The SQL statements the app's engine runs within the block, in order."""

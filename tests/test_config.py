@@ -9,6 +9,7 @@ GOOD = {
     "DATABASE_URL": "postgresql+psycopg://outreach@db/outreach",
     "SECRET_KEY": "s" * 40,
     "PSEUDONYM_KEY": "p" * 40,
+    "RATELIMIT_STORAGE_URL": "redis://redis.internal:6379/0",
 }
 
 

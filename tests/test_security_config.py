@@ -13,6 +13,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgresql+psycopg://outreach@db/outreach",
     "SECRET_KEY": "s" * 40,
     "PSEUDONYM_KEY": "p" * 40,
+    "RATELIMIT_STORAGE_URL": "redis://redis.internal:6379/0",
 }
 
 
@@ -77,3 +78,12 @@ def test_production_refuses_argon2_below_owasp() -> None:
     assert settings.is_production
     with pytest.raises(ConfigError, match="OWASP"):
         replace(settings, argon2_memory_cost_kib=8).validate()
+
+
+def test_production_refuses_per_process_rate_limits() -> None:
+    """memory:// counts in each gunicorn worker: five workers, five times the login limits."""
+    Settings.from_env(PRODUCTION).validate()
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URL"):
+        Settings.from_env({**PRODUCTION, "RATELIMIT_STORAGE_URL": ""}).validate()
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URL"):
+        Settings.from_env({**PRODUCTION, "RATELIMIT_STORAGE_URL": "memory://"}).validate()

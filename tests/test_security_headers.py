@@ -20,6 +20,7 @@ from .conftest import AuthActions, World, text_of
 from .test_access import ROLE_MATRIX, rules
 
 PRODUCTION_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/never_connected"
+PRODUCTION_REDIS = "redis://127.0.0.1:1/0"  # never reached either
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.IGNORECASE)
 
@@ -31,7 +32,7 @@ def assert_security_headers(response: TestResponse, *, cached: bool = False) -> 
     assert "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Frame-Options"] == "DENY"
     assert "geolocation=()" in headers["Permissions-Policy"]
     if not cached:
@@ -108,6 +109,7 @@ def production_app(settings: Settings) -> Iterator[Flask]:
             settings,
             env="production",
             database_url=PRODUCTION_DATABASE,
+            ratelimit_storage_url=PRODUCTION_REDIS,
             argon2_time_cost=2,
             argon2_memory_cost_kib=19456,
             testing=False,

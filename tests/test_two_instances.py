@@ -30,20 +30,10 @@ from outreach.demo.seed import ensure_reference_data
 from outreach.extensions import db
 from outreach.models import Contact
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from .conftest import REDIS_URL, redis_or_skip
+
 PASSWORD = "two instances, one database"
 GUNICORN = Path(PROJECT_ROOT) / ".venv" / "bin" / "gunicorn"
-
-
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
-    except redis.RedisError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run this test, but Redis is unreachable: {error}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
 
 
 @pytest.fixture
@@ -51,7 +41,7 @@ def shared_database(settings: Settings) -> Iterator[Settings]:
     url = make_url(settings.database_url)
     if url.get_backend_name() != "postgresql":
         pytest.skip("several instances share PostgreSQL: set TEST_DATABASE_URL to run this")
-    _redis_or_skip()
+    redis_or_skip()
     name = f"{url.database}_instances"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

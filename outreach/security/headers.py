@@ -31,7 +31,9 @@ def set_security_headers(response: Response, *, production: bool) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Same-origin requests keep their Referer: over HTTPS Flask-WTF refuses a POST whose
+    # Referer is missing or from another origin (WTF_CSRF_SSL_STRICT). Other sites get none.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
