@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from config import Settings
 from outreach import create_app
@@ -83,6 +84,31 @@ def test_healthz_reports_a_migrated_database(client: FlaskClient) -> None:
     assert body["status"] == "ok"
     assert body["database"]["state"] == "ok"
     assert body["database"]["migrations"] == "current"
+
+
+@pytest.mark.parametrize(
+    ("stamped", "status", "migrations"),
+    [("0005", 503, "pending"), ("9999_from_a_newer_release", 200, "ahead")],
+)
+def test_healthz_tells_a_database_behind_from_one_ahead(
+    client: FlaskClient, app: Flask, stamped: str, status: int, migrations: str
+) -> None:
+    """Behind: this code needs `db upgrade`, take it out of service. Ahead: the upgrade of
+    docs/deploy.md has run while this older instance serves; it keeps serving."""
+    with app.app_context():
+        head = db.session.scalar(text("SELECT version_num FROM alembic_version"))
+        db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": stamped})
+        db.session.commit()
+    try:
+        response = client.get("/healthz")
+    finally:
+        with app.app_context():
+            db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+            db.session.commit()
+    assert response.status_code == status
+    assert response.get_json()["database"]["migrations"] == migrations
+    assert response.get_json()["database"]["revision"] == stamped
+    assert client.get("/healthz").get_json()["database"]["migrations"] == "current"
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(settings: Settings) -> None:

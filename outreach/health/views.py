@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify
@@ -12,9 +14,23 @@ from ..extensions import db
 bp = Blueprint("health", __name__)
 
 
-def _head_revision() -> str | None:
+@functools.cache  # the migrations shipped with this code do not change while it runs
+def _revisions(script_location: str) -> tuple[str | None, frozenset[str]]:
+    """This code's head revision, and every revision it knows."""
+    script = ScriptDirectory(script_location)
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return script.get_current_head(), known
+
+
+def migration_state(revision: str | None) -> str:
+    """"current"; "pending" (this code needs `db upgrade`); or "ahead": a newer release
+    has migrated the database, and this instance, still serving during an upgrade, keeps
+    serving (migrations are written to run under the previous release: docs/deploy.md)."""
     config = current_app.extensions["migrate"].migrate.get_config()
-    return ScriptDirectory.from_config(config).get_current_head()
+    head, known = _revisions(config.get_main_option("script_location"))
+    if revision == head:
+        return "current"
+    return "pending" if revision is None or revision in known else "ahead"
 
 
 @bp.get("/healthz")
@@ -27,15 +43,15 @@ def healthz() -> tuple[Response, int]:
     except SQLAlchemyError:
         current_app.logger.warning("health check: database unreachable")
         return jsonify(status="error", database={"state": "unreachable"}), 503
-    head = _head_revision()
-    migrated = revision == head
+    migrations = migration_state(revision)
+    serving = migrations != "pending"
     body = {
-        "status": "ok" if migrated else "degraded",
+        "status": "ok" if serving else "degraded",
         "database": {
             "state": "ok",
             "dialect": db.engine.dialect.name,
             "revision": revision,
-            "migrations": "current" if migrated else "pending",
+            "migrations": migrations,
         },
     }
-    return jsonify(body), 200 if migrated else 503
+    return jsonify(body), 200 if serving else 503
