@@ -23,7 +23,7 @@ def _revisions(script_location: str) -> tuple[str | None, frozenset[str]]:
 
 
 def migration_state(revision: str | None) -> str:
-    """"current"; "pending" (this code needs `db upgrade`); or "ahead": a newer release
+    """ "current"; "pending" (this code needs `db upgrade`); or "ahead": a newer release
     has migrated the database, and this instance, still serving during an upgrade, keeps
     serving (migrations are written to run under the previous release: docs/deploy.md)."""
     config = current_app.extensions["migrate"].migrate.get_config()
