@@ -60,7 +60,7 @@ from outreach.models import (
     Zone,
 )
 from outreach.pseudonyms import normalise_code, pseudonymise
-from outreach.reports.csv_export import contact_rows, contacts_header, counted, csv_lines
+from outreach.reports.csv_export import contacts_header, counted, csv_lines, weekly_export
 from outreach.reports.periods import (
     last_complete_week,
     plan_period,
@@ -653,10 +653,15 @@ def run(kind: str, plan: Plan, workdir: Path, name: str, rounds: int, reuse: boo
             summary = funders_summary(db.session, period, 5)
             db.session.commit()
             totals = {row.indicator.code: row.total.value for row in summary.rows}
-            assert (totals["contacts"], totals["people_distinct"]) == tuple(bare["total"][0][:2])
+            contacts, people = bare["total"][0][:2]
+            assert totals["contacts"] == contacts, (totals["contacts"], contacts, label)
+            # A period's figure is withheld when one of its weeks is under the threshold
+            # (the generator's first week can be a partial one): then it cannot be compared.
+            assert totals["people_distinct"] in (people, None), (totals, people, label)
+            withheld = "; distinct people withheld" if totals["people_distinct"] is None else ""
             notes = (
                 f"first view after a restart {restarted * 1000:.0f} ms, with every week to "
-                f"protect again {recomputed * 1000:.0f} ms; peak {memory:.1f} MB"
+                f"protect again {recomputed * 1000:.0f} ms; peak {memory:.1f} MB{withheld}"
             )
             rows.append((kind, label, app_time, bare_time, notes))
 
@@ -664,11 +669,12 @@ def run(kind: str, plan: Plan, workdir: Path, name: str, rounds: int, reuse: boo
         header = contacts_header(registry)
 
         def app_export(sink: io.TextIOBase) -> None:
-            streamed = counted(
-                contact_rows(db.session, demo.id, week, registry),
-                lambda count, _complete: written.update(rows=count),
+            # What the export view and `flask reports export` stream.
+            prepared = weekly_export(db.session, demo, week, "contacts", registry)
+            streamed = counted(prepared.rows, lambda count, _complete: written.update(rows=count))
+            sink.writelines(
+                csv_lines(prepared.header, streamed, cells_are_safe=prepared.cells_are_safe)
             )
-            sink.writelines(csv_lines(header, streamed, cells_are_safe=True))
 
         app_file, bare_file = Digest(), Digest()
         app_export(app_file)

@@ -721,6 +721,15 @@ def _errors(errors: Counter[str]) -> str:
 def verdicts(kind: str, rows: list[tuple[int, Measure]], paced: bool) -> Iterator[str]:
     for name in ("API, 1 contact a request", "HTML form POST"):
         ours = [m for _, m in rows if m.path.name == name]
+        # A path that failed requests or lost rows may look fast: no verdict on it.
+        floors = [m for _, m in rows if m.path.is_floor]
+        broken = [m for m in ours + floors if m.errors or not m.rows.startswith("ok")]
+        if broken:
+            yield (
+                f"- {kind}, {name}: NO VERDICT, {len(broken)} measures (this path's or the "
+                "floor's) had failed requests or rows unlike what was sent (see the table)"
+            )
+            continue
         ratio = statistics.median(m.ratio for m in ours)
         p95 = statistics.median(m.percentile(0.95) for m in ours)
         throughput = (

@@ -295,9 +295,8 @@ def weekly_export(
     session: Session, association: Association, week: str, kind: str, registry: Registry
 ) -> Export:
     if kind == "contacts":
-        return Export(
-            contacts_header(registry), contact_rows(session, association.id, week, registry)
-        )
+        rows = contact_rows(session, association.id, week, registry)
+        return Export(contacts_header(registry), rows, cells_are_safe=True)
     return Export(INDICATORS_HEADER, indicator_rows(session, association, week, registry))
 
 
