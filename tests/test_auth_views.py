@@ -107,7 +107,7 @@ def test_security_headers_on_pages_and_errors(client: FlaskClient) -> None:
     for path in ("/login", "/no-such-page"):
         response = client.get(path)
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
