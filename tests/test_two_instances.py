@@ -1,7 +1,11 @@
 """Two gunicorn instances over one PostgreSQL database and one Redis: nothing else shared.
 
 A phone alternates between the instances (as behind a load balancer without stickiness):
-login, capture, sync, throttling and logout must hold across them.
+login, capture, sync, throttling and logout must hold across them. The instances run as
+production does (`OUTREACH_ENV=production`, `gunicorn -c gunicorn.conf.py`, one trusted
+proxy hop), and the phone reaches them as through the TLS proxy of docs/deploy.md:
+`X-Forwarded-Proto: https`, so `Secure` `__Host-` cookies and Flask-WTF's HTTPS referrer
+check are in play.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -83,24 +89,51 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Phone(requests.Session):
+    """A browser behind the TLS proxy: the proxy's headers on every request, the
+    same-origin Referer a page's form or fetch carries, and its `Secure` cookies sent back
+    although the last hop is plain HTTP (which `requests` alone would refuse to do)."""
+
+    def __init__(self, address: str = "198.51.100.7") -> None:
+        super().__init__()
+        self.address = address
+        self.cookie_headers: list[str] = []  # every Set-Cookie received, as sent
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        origin = "https://" + urlsplit(str(url)).netloc
+        headers = {
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": self.address,
+            "Referer": f"{origin}/",
+            **(kwargs.pop("headers", None) or {}),
+        }
+        response = super().request(method, url, *args, headers=headers, **kwargs)
+        self.cookie_headers += response.raw.headers.getlist("Set-Cookie")
+        for cookie in self.cookies:
+            cookie.secure = False  # the proxy's side of the connection is the HTTPS one
+        return response
+
+
 @pytest.fixture
 def instances(shared_database: Settings) -> Iterator[list[str]]:
     env = {
         **os.environ,
-        "OUTREACH_ENV": "development",
+        "OUTREACH_ENV": "production",
         "DATABASE_URL": shared_database.database_url,
         "SECRET_KEY": shared_database.secret_key,
         "PSEUDONYM_KEY": shared_database.pseudonym_key,
         "RATELIMIT_STORAGE_URL": REDIS_URL,
+        "TRUSTED_PROXY_HOPS": "1",
+        "GUNICORN_WORKERS": "2",
     }
     processes, urls = [], []
     for _ in range(2):
         port = _free_port()
         processes.append(
             subprocess.Popen(  # noqa: S603 (fixed argv)
-                [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
                 cwd=PROJECT_ROOT,
-                env=env,
+                env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -163,9 +196,11 @@ def test_login_capture_sync_throttling_and_logout_hold_across_instances(
     instances: list[str], shared_database: Settings
 ) -> None:
     a, b = instances
-    phone = requests.Session()
+    phone = Phone()
 
     assert _login(phone, a, "phone@demo.test", PASSWORD).status_code == 302
+    login_cookie = next(c for c in phone.cookie_headers if c.startswith("__Host-session="))
+    assert "Secure" in login_cookie and "HttpOnly" in login_cookie, login_cookie
     page_on_b = phone.get(f"{b}/patrols", allow_redirects=False, timeout=10)
     assert page_on_b.status_code == 200, "a session opened on A is valid on B"
 
@@ -178,14 +213,14 @@ def test_login_capture_sync_throttling_and_logout_hold_across_instances(
     assert _rows(shared_database) == 3
 
     # Wrong passwords for one account, spread over both instances, share one counter.
-    attacker = requests.Session()
+    attacker = Phone(address="203.0.113.9")
     statuses = [
         _login(attacker, (a, b)[attempt % 2], "target@demo.test", "wrong password!").status_code
         for attempt in range(8)
     ]
     assert statuses[0] == 401 and statuses[-1] == 429, statuses
     assert _login(attacker, a, "target@demo.test", PASSWORD).status_code == 429
-    assert _login(requests.Session(), b, "bystander@demo.test", PASSWORD).status_code == 302
+    assert _login(Phone(), b, "bystander@demo.test", PASSWORD).status_code == 302
 
     logout_token = _token(phone.get(f"{b}/patrols", timeout=10))
     assert (
@@ -202,13 +237,13 @@ def test_a_cookie_saved_before_logout_no_longer_works_on_the_other_instance(
     instances: list[str],
 ) -> None:
     a, b = instances
-    phone = requests.Session()
+    phone = Phone()
     assert _login(phone, a, "phone@demo.test", PASSWORD).status_code == 302
     saved = phone.cookies.get_dict()
     token = _token(phone.get(f"{a}/patrols", timeout=10))
     phone.post(f"{a}/logout", data={"csrf_token": token}, allow_redirects=False)
 
-    replayed = requests.Session()
+    replayed = Phone()
     replayed.cookies.update(saved)
     response = replayed.get(f"{b}/patrols", allow_redirects=False, timeout=10)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -218,7 +253,7 @@ def test_a_retired_need_is_refused_at_once_by_every_instance(
     instances: list[str], shared_database: Settings
 ) -> None:
     """Each process keeps the taxonomies per stamp; a write anywhere renews the stamp."""
-    phone = requests.Session()
+    phone = Phone()
     assert _login(phone, instances[0], "phone@demo.test", PASSWORD).status_code == 302
     token = _token(phone.get(f"{instances[0]}/patrols", timeout=10))
 
