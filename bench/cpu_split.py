@@ -111,7 +111,7 @@ def _inside_the_app(folder: Path) -> dict[str, float]:
     """CPU seconds per request inside the app, by key, over every worker's file."""
     counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for file in folder.glob("*.json"):
-        for line in file.read_text().splitlines():
+        for line in filter(None, file.read_text().splitlines()):
             entry = json.loads(line)
             counts[entry["key"]][0] += entry["n"]
             counts[entry["key"]][1] += entry["cpu"]

@@ -45,6 +45,8 @@ def timed(spec: str) -> WsgiApp:
         return chunks
 
     def write() -> None:
+        if not totals:  # a worker that served nothing
+            return
         folder = Path(os.environ["TIMED_WSGI_DIR"])
         lines = (
             json.dumps({"spec": spec, "key": k, "n": n, "cpu": s}) for k, (n, s) in totals.items()

@@ -88,7 +88,11 @@ def test_healthz_reports_a_migrated_database(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("stamped", "status", "migrations"),
-    [("0005", 503, "pending"), ("9999_from_a_newer_release", 200, "ahead")],
+    [
+        ("0005", 503, "pending"),
+        ("9999", 200, "ahead"),
+        ("3f2a9c1d7b4e", 503, "unknown"),  # no release of this project: another database?
+    ],
 )
 def test_healthz_tells_a_database_behind_from_one_ahead(
     client: FlaskClient, app: Flask, stamped: str, status: int, migrations: str
@@ -109,6 +113,23 @@ def test_healthz_tells_a_database_behind_from_one_ahead(
     assert response.get_json()["database"]["migrations"] == migrations
     assert response.get_json()["database"]["revision"] == stamped
     assert client.get("/healthz").get_json()["database"]["migrations"] == "current"
+
+
+def test_healthz_answers_503_when_the_database_holds_several_revisions(
+    client: FlaskClient, app: Flask
+) -> None:
+    with app.app_context():
+        db.session.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0005')"))
+        db.session.commit()
+    try:
+        response = client.get("/healthz")
+    finally:
+        with app.app_context():
+            db.session.execute(text("DELETE FROM alembic_version WHERE version_num = '0005'"))
+            db.session.commit()
+    assert response.status_code == 503
+    assert response.get_json()["database"]["migrations"] == "several"
+    assert client.get("/healthz").status_code == 200
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(settings: Settings) -> None:

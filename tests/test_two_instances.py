@@ -240,8 +240,12 @@ def test_a_cookie_saved_before_logout_no_longer_works_on_the_other_instance(
     phone = Phone()
     assert _login(phone, a, "phone@demo.test", PASSWORD).status_code == 302
     saved = phone.cookies.get_dict()
+    before = Phone()
+    before.cookies.update(saved)
+    assert before.get(f"{b}/patrols", allow_redirects=False, timeout=10).status_code == 200
     token = _token(phone.get(f"{a}/patrols", timeout=10))
-    phone.post(f"{a}/logout", data={"csrf_token": token}, allow_redirects=False)
+    logout = phone.post(f"{a}/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert logout.status_code == 302
 
     replayed = Phone()
     replayed.cookies.update(saved)
