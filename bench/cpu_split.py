@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -45,14 +44,7 @@ def run(kind: str, workers: int, contacts: int, rounds: int) -> list[str]:
         timings = Path(scratch) / "timings"
         timings.mkdir()
         url = bench.fresh_database(kind, Path(scratch))
-        env = {
-            **os.environ,
-            "OUTREACH_ENV": "development",
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "PSEUDONYM_KEY": secrets.token_urlsafe(48),
-            "TIMED_WSGI_DIR": str(timings),
-        }
+        env = {**bench.server_env(url), "TIMED_WSGI_DIR": str(timings)}
         server_cpu: dict[str, list[float]] = defaultdict(list)
         try:
             association_id, seeded = bench.prepare(env, workers, 3000)

@@ -158,6 +158,18 @@ def prepare(env: dict[str, str], workers: int, history: int) -> tuple[int, list[
     return association_id, seeded
 
 
+def server_env(url: str) -> dict[str, str]:
+    """The servers' environment: throwaway keys, and development, since production
+    refuses SQLite."""
+    return {
+        **os.environ,
+        "OUTREACH_ENV": "development",
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(48),
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -625,13 +637,7 @@ def run(kind: str, plan: Plan, keep_logs: Path | None) -> list[tuple[int, Measur
         workdir = keep_logs or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
         url = fresh_database(kind, Path(scratch))
-        env = {
-            **os.environ,
-            "OUTREACH_ENV": "development",
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "PSEUDONYM_KEY": secrets.token_urlsafe(48),
-        }
+        env = server_env(url)
         try:
             association_id, workers = prepare(env, plan.workers, plan.history)
             with (
@@ -719,10 +725,10 @@ def _errors(errors: Counter[str]) -> str:
 
 
 def verdicts(kind: str, rows: list[tuple[int, Measure]], paced: bool) -> Iterator[str]:
+    floors = [m for _, m in rows if m.path.is_floor]
     for name in ("API, 1 contact a request", "HTML form POST"):
         ours = [m for _, m in rows if m.path.name == name]
         # A path that failed requests or lost rows may look fast: no verdict on it.
-        floors = [m for _, m in rows if m.path.is_floor]
         broken = [m for m in ours + floors if m.errors or not m.rows.startswith("ok")]
         if broken:
             yield (

@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -294,6 +294,20 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts
 def text_of(response: TestResponse) -> str:
     """The page as a reader sees it: HTML entities (&#39; ...) decoded."""
     return html.unescape(response.get_data(as_text=True))
+
+
+def production_settings(settings: Settings, database_url: str, redis_url: str) -> Settings:
+    """The test settings as production requires them: argon2id at OWASP's minimum (the
+    cheapest production accepts), a database and a Redis for the rate limits."""
+    return replace(
+        settings,
+        env="production",
+        database_url=database_url,
+        ratelimit_storage_url=redis_url,
+        argon2_time_cost=2,
+        argon2_memory_cost_kib=19456,
+        testing=False,
+    )
 
 
 # Rate limits shared by several processes, as in production (a database of its own).

@@ -9,7 +9,6 @@ sync was refused in production). Production runs on PostgreSQL and Redis only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -20,7 +19,14 @@ from config import Settings
 from outreach import create_app
 from outreach.extensions import db
 
-from .conftest import PASSWORD, REDIS_URL, World, csrf_token_of, redis_or_skip
+from .conftest import (
+    PASSWORD,
+    REDIS_URL,
+    World,
+    csrf_token_of,
+    production_settings,
+    redis_or_skip,
+)
 
 ORIGIN = "https://maraudes.example"
 
@@ -31,16 +37,7 @@ def production(settings: Settings, app: Flask, world: World) -> Iterator[FlaskCl
     if make_url(settings.database_url).get_backend_name() != "postgresql":
         pytest.skip("production runs on PostgreSQL only: set TEST_DATABASE_URL to run this")
     redis_or_skip()
-    production_app = create_app(
-        replace(
-            settings,
-            env="production",
-            argon2_time_cost=2,
-            argon2_memory_cost_kib=19456,
-            ratelimit_storage_url=REDIS_URL,
-            testing=False,
-        )
-    )
+    production_app = create_app(production_settings(settings, settings.database_url, REDIS_URL))
     yield production_app.test_client()
     with production_app.app_context():
         db.engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -16,7 +15,7 @@ from config import Settings
 from outreach import create_app
 from outreach.extensions import db
 
-from .conftest import AuthActions, World, text_of
+from .conftest import AuthActions, World, production_settings, text_of
 from .test_access import ROLE_MATRIX, rules
 
 PRODUCTION_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/never_connected"
@@ -104,17 +103,7 @@ def test_session_cookie_is_httponly_and_samesite_in_development(
 @pytest.fixture
 def production_app(settings: Settings) -> Iterator[Flask]:
     """Production settings; the database is never reached by the requests below."""
-    app = create_app(
-        replace(
-            settings,
-            env="production",
-            database_url=PRODUCTION_DATABASE,
-            ratelimit_storage_url=PRODUCTION_REDIS,
-            argon2_time_cost=2,
-            argon2_memory_cost_kib=19456,
-            testing=False,
-        )
-    )
+    app = create_app(production_settings(settings, PRODUCTION_DATABASE, PRODUCTION_REDIS))
     yield app
     with app.app_context():
         db.engine.dispose()
