@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 DEMO_PASSWORD ?= maraude-demo-2026
+PORT ?= 5000
 
 .PHONY: run test lint format db seed clean translations
 
@@ -53,7 +54,7 @@ run: db instance/.demo-seeded $(MO_FILES)
 	@echo "  admin@demo.test       platform admin"
 	@echo "  worker@other.test / supervisor@other.test  second association 'other'"
 	@echo ""
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) $(MO_FILES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
-NIGHT_STARTS_AT_HOUR = 20  # 20:00 to 06:59 is night (DOMAIN.md)
+NIGHT_STARTS_AT_HOUR = 20  # 20:00 to 06:59 is night (docs/domain.md)
 NIGHT_ENDS_BEFORE_HOUR = 7
 
 

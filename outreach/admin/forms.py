@@ -20,7 +20,7 @@ CODE_PATTERN = r"^[a-z][a-z0-9_]*\Z"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z"
 MAX_CODE_LENGTH = 40
 
-# The plan covers Île-de-France (DOMAIN.md: north-east Paris and Seine-Saint-Denis first).
+# The plan covers Île-de-France (docs/domain.md: north-east Paris and Seine-Saint-Denis first).
 DEPARTEMENTS: dict[str, str] = {
     "75": "Paris",
     "77": "Seine-et-Marne",
