@@ -185,3 +185,38 @@ def test_workers_and_funders_cannot_create_accounts(
         data={"csrf_token": token, "email": "x@demo.test", "display_name": "X"},
     )
     assert response.status_code == 403
+
+
+UNUSABLE = (
+    "Cette adresse ne peut pas servir à un nouveau compte : choisissez-en une autre, "
+    "ou demandez à l'administration de la plateforme."
+)
+
+
+def test_a_supervisor_learns_nothing_of_an_address_held_outside_the_team(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login_as(world, "supervisor")
+    answers = {}
+    for email in ("other_worker@other.test", "OTHER_SUPERVISOR@other.test", "admin@platform.test"):
+        response = create(auth, email=email, display_name="Quelqu'un")
+        assert response.status_code == 422
+        page = text_of(response)
+        assert field_error(page, "email") == UNUSABLE
+        assert "Autre Association" not in page and "Un compte utilise" not in page
+        answers[email] = re.sub(r'name="csrf_token"[^>]*>|content="[^"]*"', "", page)
+        answers[email] = answers[email].replace(email, "").replace(email.lower(), "")
+    assert len(set(answers.values())) == 1, "the same answer whoever holds the address"
+    own = create(auth, email="worker2@demo.test", display_name="Quelqu'un")
+    assert field_error(text_of(own), "email") == (
+        "Un compte de votre équipe utilise déjà cette adresse."
+    )
+    with app.app_context():
+        refused = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.creation_refused")
+        ).all()
+        assert len(refused) == 4
+        assert {entry.association_id for entry in refused} == {None}  # admins only
+        assert {entry.actor_id for entry in refused} == {world.id_of("supervisor")}
+    journal = text_of(client.get("/audit"))
+    assert "other_worker" not in journal and "creation_refused" not in journal

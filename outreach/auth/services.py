@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from config import Settings
 
-from ..audit import audit
+from ..audit import audit, defer
 from ..models import Association, User
 from ..vocabulary import ASSOCIATION_ROLES, ROLES
 from .passwords import (
@@ -193,6 +193,33 @@ def _not_oneself(actor: User, user: User) -> None:
         raise ManagementError(_l("Utilisez « Mon compte » pour votre propre compte."))
 
 
+def _address_in_use(actor: User, holder: User | None) -> ManagementError:
+    """The refusal of an address that is already a login (unique on the platform).
+
+    An admin sees every account and a supervisor their team's: they are told so. Of an
+    address held elsewhere (another association, a platform account) a supervisor learns
+    only that it cannot be used, in the same words whoever holds it; admins see the
+    attempt in the audit log (no association: supervisors' journals never show it).
+    """
+    defer(
+        "user.creation_refused",
+        actor=actor,
+        reason="address_in_use",
+        user_id=holder.id if holder is not None else None,
+    )
+    if actor.role == "admin":
+        return ManagementError(_l("Un compte utilise déjà cette adresse."), "email")
+    if holder is not None and holder.association_id == actor.association_id:
+        return ManagementError(_l("Un compte de votre équipe utilise déjà cette adresse."), "email")
+    return ManagementError(
+        _l(
+            "Cette adresse ne peut pas servir à un nouveau compte : choisissez-en une autre, "
+            "ou demandez à l'administration de la plateforme."
+        ),
+        "email",
+    )
+
+
 def create_account(
     session: Session,
     settings: Settings,
@@ -222,9 +249,9 @@ def create_account(
         )
     if association is not None and not association.active:
         raise ManagementError(_l("Cette association est désactivée."), "association")
-    taken = ManagementError(_l("Un compte utilise déjà cette adresse."), "email")
-    if find_account(session, email) is not None:
-        raise taken
+    holder = find_account(session, email)
+    if holder is not None:
+        raise _address_in_use(actor, holder)
     temporary = generate_temporary_password()
     try:
         with session.begin_nested():  # a concurrent creation of the same address loses here
@@ -238,7 +265,7 @@ def create_account(
                 association=association,
             )
     except IntegrityError:
-        raise taken from None
+        raise _address_in_use(actor, None) from None
     except AccountError:
         raise ManagementError(_l("Adresse e-mail invalide."), "email") from None
     user.must_change_password = True
