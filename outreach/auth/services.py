@@ -188,7 +188,8 @@ def get_manageable(session: Session, actor: User, user_id: int) -> User | None:
     return None
 
 
-def _not_oneself(actor: User, user: User) -> None:
+def refuse_oneself(actor: User, user: User) -> None:
+    """Managing accounts is for others' accounts: one's own goes through « Mon compte »."""
     if actor.id == user.id:
         raise ManagementError(_l("Utilisez « Mon compte » pour votre propre compte."))
 
@@ -286,7 +287,7 @@ def reset_password(
     session: Session, settings: Settings, actor: User, user: User, now: datetime
 ) -> str:
     """A temporary password, to be changed at the next login; shown once to the actor."""
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     temporary = generate_temporary_password()
     _set_password(session, settings, user, temporary, now, temporary=True)
     audit(
@@ -296,7 +297,7 @@ def reset_password(
 
 
 def set_active(session: Session, actor: User, user: User, active: bool, now: datetime) -> None:
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     if user.active == active:
         return
     user.active = active
@@ -314,7 +315,7 @@ def set_active(session: Session, actor: User, user: User, active: bool, now: dat
 
 def change_role(session: Session, actor: User, user: User, role: str, now: datetime) -> None:
     """Admins only: worker <-> supervisor, funder <-> admin (the tenant never changes)."""
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     if actor.role != "admin" or ROLE_SWAPS.get(user.role) != role:
         raise ManagementError(_l("Ce changement de rôle n'est pas possible."))
     previous, user.role = user.role, role
@@ -333,7 +334,7 @@ def change_role(session: Session, actor: User, user: User, role: str, now: datet
 
 def reset_second_factor(session: Session, actor: User, user: User, now: datetime) -> None:
     """A lost phone: the account enrols again at its next login (if its role requires it)."""
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     remove_second_factor(session, user)
     revoke_user_sessions(session, user.id, "second_factor_reset", now)
     audit(session, "totp.reset", actor=actor, association_id=user.association_id, user_id=user.id)
