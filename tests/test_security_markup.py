@@ -106,6 +106,7 @@ def test_admin_edited_and_typed_texts_are_escaped_on_every_page(
     auth.login_as(world, "supervisor")
     for path in (
         "/team",
+        "/patrols/new",
         "/accounts",
         "/accounts/new",
         "/reports/associations/demo",
