@@ -124,7 +124,7 @@ def test_admin_edited_and_typed_texts_are_escaped_on_every_page(
     auth.logout()
 
     auth.login_as(world, "funder")
-    for path in ("/summary", "/reports/definitions"):
+    for path in ("/summary", "/summary?indicator=need.shelter", "/reports/definitions"):
         assert_escaped(client, path)
     export = client.get("/summary/export.csv")
     assert export.status_code == 200 and export.get_data()

@@ -5,8 +5,9 @@ password, both with a temporary password shown once, to change at the next login
 a lost second factor, deactivate or reactivate, and (admins) swap worker/supervisor or
 funder/admin. Another association's account answers 404, as if it did not exist.
 
-A reset and a deactivation end the person's sessions: their first POST only shows what
-will happen, on a page whose own POST (`confirmed=1`) acts. No script is needed.
+A temporary password, a second-factor reset and a deactivation end the person's sessions:
+their first POST only says what will happen, on a page whose own POST (`confirmed=1`)
+acts. No script is needed.
 """
 
 from __future__ import annotations
