@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
+from markupsafe import Markup, escape
 from sqlalchemy import select, update
 
 from outreach.clock import iso_week_of, now_utc
 from outreach.extensions import db
+from outreach.i18n import lazy_localized, lazy_text
 from outreach.models import Association, Contact, Material, Need, ReferralDestination, User, Zone
 
 from .conftest import AuthActions, World
@@ -152,3 +154,18 @@ def test_admin_edited_and_typed_texts_are_escaped_on_every_page(
         code = re.search(rf'href="/admin/taxonomies/{kind}/([a-z0-9_]+)"', page)
         assert code, kind
         assert_escaped(client, f"/admin/taxonomies/{kind}/{code.group(1)}")
+
+
+def test_a_lazy_label_is_escaped_and_follows_the_language(app: Flask) -> None:
+    label = lazy_localized("<b>fr</b>", "<b>en</b>")
+    message = lazy_text("Besoin inconnu : %(codes)s.", codes="<b>x</b>")
+    assert not hasattr(label, "__html__") and not hasattr(message, "__html__")
+    template = "{{ label }} {{ message }} {{ _('%(label)s', label=label) }}"
+    for language, unknown in (("fr", "Besoin inconnu :"), ("en", "Unknown need:")):
+        shown = f"&lt;b&gt;{language}&lt;/b&gt;"
+        with app.test_request_context(f"/login?lang={language}"):
+            assert render_template_string(template, label=label, message=message) == (
+                f"{shown} {unknown} &lt;b&gt;x&lt;/b&gt;. {shown}"
+            )
+            assert str(escape(label)) == shown
+            assert str(Markup("<p>%s</p>") % label) == f"<p>{shown}</p>"
