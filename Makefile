@@ -32,7 +32,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po |
 # translate what comes out empty or "#, fuzzy" in translations/en (tests/test_i18n.py
 # fails until then). French takes only plural forms, so no guessed (fuzzy) entries there.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --add-comments=TRANSLATORS: \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k lazy_text --add-comments=TRANSLATORS: \
 		--no-wrap -o $(POT) .
 	$(BIN)/pybabel update -i $(POT) -d translations -l en --no-wrap --ignore-obsolete
 	$(BIN)/pybabel update -i $(POT) -d translations -l fr --no-wrap --ignore-obsolete \

@@ -52,6 +52,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "target": _l("Objectif modifié"),
     "purge": _l("Purge des données anciennes"),
     "user.created": _l("Compte créé"),
+    "user.creation_refused": _l("Création de compte refusée"),
     "association.created": _l("Association créée"),
     "association.renamed": _l("Association renommée"),
     "association.deactivated": _l("Association désactivée"),

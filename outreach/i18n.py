@@ -12,16 +12,17 @@ French is the source language: the msgids are the French texts, English comes fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_skeleton
 from flask import Flask, has_request_context, request
 from flask.wrappers import Response
-from flask_babel import format_time, get_locale, to_user_timezone
-from flask_babel.speaklater import LazyString
+from flask_babel import format_time, get_locale, gettext, to_user_timezone
 from flask_login import current_user
 
 from .vocabulary import LOCALES
@@ -101,9 +102,66 @@ def localized(label_fr: str, label_en: str) -> str:
     return label_en if current_language() == "en" else label_fr
 
 
-def lazy_localized(label_fr: str, label_en: str) -> LazyString:
+class LazyText:
+    """A text worked out each time it is shown, in the language of the request showing it.
+
+    Unlike Flask-Babel's `LazyString`, it declares no `__html__`: it is never taken for
+    markup, so templates, `escape` and `Markup` formatting escape it like any `str`. Text
+    from the database, or from a request, is never markup.
+    """
+
+    __slots__ = ("_args", "_func", "_kwargs")
+
+    def __init__(self, func: Callable[..., str], *args: Any, **kwargs: Any) -> None:
+        self._func = func
+        self._args = args
+        self._kwargs = kwargs
+
+    def __str__(self) -> str:
+        return str(self._func(*self._args, **self._kwargs))
+
+    def __repr__(self) -> str:
+        return f"LazyText({str(self)!r})"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # never borrow a protocol (`__html__`...) from the text
+            raise AttributeError(name)
+        return getattr(str(self), name)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
+    def __add__(self, other: str) -> str:
+        return str(self) + other
+
+    def __radd__(self, other: str) -> str:
+        return other + str(self)
+
+    def __mod__(self, other: Any) -> str:
+        return str(self) % other
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == other
+
+    def __lt__(self, other: str) -> bool:
+        return str(self) < other
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def lazy_localized(label_fr: str, label_en: str) -> LazyText:
     """`localized`, chosen each time it is shown (for objects built once, e.g. registries)."""
-    return LazyString(localized, label_fr, label_en)
+    return LazyText(localized, label_fr, label_en)
+
+
+def lazy_text(message: str, **variables: Any) -> LazyText:
+    """`lazy_gettext` for a message that carries values from a request or the database:
+    translated when shown, and escaped there like the values it carries."""
+    return LazyText(gettext, message, **variables)
 
 
 def language_url(language: str) -> str:

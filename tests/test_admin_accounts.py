@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 from outreach.extensions import db
 from outreach.models import AuditEntry, User
 
-from .conftest import AuthActions, World, text_of
+from .conftest import AuthActions, World, enrol_totp, text_of
 from .test_admin_views import field_error
 
 TEMPORARY = re.compile(r'<p class="temporary-password"><code>([^<]+)</code></p>')
@@ -185,3 +185,115 @@ def test_workers_and_funders_cannot_create_accounts(
         data={"csrf_token": token, "email": "x@demo.test", "display_name": "X"},
     )
     assert response.status_code == 403
+
+
+UNUSABLE = (
+    "Cette adresse ne peut pas servir à un nouveau compte : choisissez-en une autre, "
+    "ou demandez à l'administration de la plateforme."
+)
+
+
+def test_a_supervisor_learns_nothing_of_an_address_held_outside_the_team(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login_as(world, "supervisor")
+    answers = {}
+    for email in ("other_worker@other.test", "OTHER_SUPERVISOR@other.test", "admin@platform.test"):
+        response = create(auth, email=email, display_name="Quelqu'un")
+        assert response.status_code == 422
+        page = text_of(response)
+        assert field_error(page, "email") == UNUSABLE
+        assert "Autre Association" not in page and "Un compte utilise" not in page
+        answers[email] = re.sub(r'name="csrf_token"[^>]*>|content="[^"]*"', "", page)
+        answers[email] = answers[email].replace(email, "").replace(email.lower(), "")
+    assert len(set(answers.values())) == 1, "the same answer whoever holds the address"
+    own = create(auth, email="worker2@demo.test", display_name="Quelqu'un")
+    assert field_error(text_of(own), "email") == (
+        "Un compte de votre équipe utilise déjà cette adresse."
+    )
+    with app.app_context():
+        refused = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.creation_refused")
+        ).all()
+        assert len(refused) == 4
+        assert {entry.association_id for entry in refused} == {None}  # admins only
+        assert {entry.actor_id for entry in refused} == {world.id_of("supervisor")}
+    journal = text_of(client.get("/audit"))
+    assert "other_worker" not in journal and "creation_refused" not in journal
+
+
+CONFIRM_FORM = re.compile(
+    r'<form method="post" action="(?P<action>[^"]+)"[^>]*>\s*'
+    r'<input type="hidden" name="csrf_token" value="[^"]+">\s*'
+    r'<input type="hidden" name="confirmed" value="1">'
+)
+
+
+def state_of(app: Flask, user_id: int) -> tuple[str, bool, bool, int]:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        entries = db.session.scalars(select(AuditEntry.id)).all()
+        return user.password_hash, user.active, user.totp_secret_encrypted is not None, len(entries)
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "question", "done"),
+    [
+        ("password", {}, "Donner un mot de passe temporaire ?", "password"),
+        ("active", {"active": "0"}, "Désactiver ce compte ?", "active"),
+        ("second-factor", {}, "Réinitialiser le second facteur ?", "totp"),
+    ],
+)
+def test_a_destructive_account_action_waits_for_its_confirmation(
+    app: Flask,
+    client: FlaskClient,
+    auth: AuthActions,
+    world: World,
+    action: str,
+    data: dict[str, str],
+    question: str,
+    done: str,
+) -> None:
+    target = world.id_of("worker2")
+    enrol_totp(app, target)
+    holder = AuthActions(app.test_client())
+    holder.login_as(world, "worker2")
+    auth.login_as(world, "supervisor")
+    before = state_of(app, target)
+    token = auth.page_token("/accounts")
+    first = client.post(f"/accounts/{target}/{action}", data={"csrf_token": token, **data})
+    assert first.status_code == 200
+    page = text_of(first)
+    assert question in page and "Worker2" in page and "worker2@demo.test" in page
+    form = CONFIRM_FORM.search(first.get_data(as_text=True))
+    assert form and form.group("action") == f"/accounts/{target}/{action}"
+    assert 'href="/accounts"' in page  # cancel: back to the list
+    assert state_of(app, target) == before, "the first POST changes nothing"
+    assert holder.client.get("/patrols").status_code == 200, "nor ends the sessions"
+
+    confirmed = client.post(
+        f"/accounts/{target}/{action}",
+        data={"csrf_token": token, "confirmed": "1", **data},
+    )
+    assert confirmed.status_code in (200, 302)
+    after = state_of(app, target)
+    changed = {"password": after[0] != before[0], "active": not after[1], "totp": not after[2]}
+    assert changed[done]
+    assert holder.client.get("/patrols").status_code == 302
+
+
+def test_a_reactivation_needs_no_confirmation(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    target = world.id_of("worker2")
+    with app.app_context():
+        user = db.session.get(User, target)
+        assert user is not None
+        user.active = False
+        db.session.commit()
+    auth.login_as(world, "supervisor")
+    token = auth.page_token("/accounts")
+    response = client.post(f"/accounts/{target}/active", data={"csrf_token": token, "active": "1"})
+    assert response.status_code == 302
+    assert state_of(app, target)[1]

@@ -35,8 +35,8 @@ from .conftest import AuthActions, World, csrf_token_of, text_of
 from .test_capture_views import open_form, start, typical
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
-# The Makefile's `pybabel extract -k lazy_gettext -k _l`, on top of Babel's defaults.
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
+# The Makefile's `pybabel extract -k lazy_gettext -k _l -k lazy_text`, on top of Babel's defaults.
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "lazy_text": None}
 # %(name)s for Python and Jinja; {name} for the texts the page's script fills in.
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}")
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}

@@ -45,12 +45,20 @@ def test_account_events_are_audited_and_no_secret_is_kept(app: Flask, world: Wor
         confirm=NEW_PASSWORD,
     )
     AuthActions(supervisor).login_as(world, "supervisor")
-    reset = post(supervisor, f"/accounts/{world.id_of('worker2')}/password", "/accounts")
+    reset = post(
+        supervisor, f"/accounts/{world.id_of('worker2')}/password", "/accounts", confirmed="1"
+    )
     temporary = re.search(r'class="temporary-password"><code>([a-z0-9-]+)</code>', text_of(reset))
     assert temporary
     AuthActions(admin).login_as(world, "admin")
     post(admin, f"/accounts/{world.id_of('worker2')}/role", "/accounts", role="supervisor")
-    post(admin, f"/accounts/{world.id_of('other_worker')}/active", "/accounts", active="0")
+    post(
+        admin,
+        f"/accounts/{world.id_of('other_worker')}/active",
+        "/accounts",
+        active="0",
+        confirmed="1",
+    )
     code = totp_code_for(app, world.id_of("funder"))
 
     entries = all_entries(app)

@@ -117,7 +117,9 @@ def test_changing_ones_password(
 
 def reset(client: FlaskClient, user_id: int) -> TestResponse:
     token = csrf_token_of(client.get("/accounts"))
-    return client.post(f"/accounts/{user_id}/password", data={"csrf_token": token})
+    return client.post(
+        f"/accounts/{user_id}/password", data={"csrf_token": token, "confirmed": "1"}
+    )
 
 
 def test_a_supervisor_reset_gives_a_temporary_password_to_change_at_first_login(

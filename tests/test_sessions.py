@@ -122,7 +122,8 @@ def test_deactivation_ends_the_sessions_at_once(app: Flask, world: World) -> Non
     assert logged_in(worker)
     token = csrf_token_of(supervisor.get("/accounts"))
     response = supervisor.post(
-        f"/accounts/{world.id_of('worker')}/active", data={"csrf_token": token, "active": "0"}
+        f"/accounts/{world.id_of('worker')}/active",
+        data={"csrf_token": token, "active": "0", "confirmed": "1"},
     )
     assert response.status_code == 302
     assert not logged_in(worker)

@@ -229,7 +229,8 @@ def test_an_admin_resets_a_lost_second_factor(app: Flask, world: World) -> None:
     AuthActions(admin).login_as(world, "admin")
     token = csrf_token_of(admin.get("/accounts"))
     response = admin.post(
-        f"/accounts/{world.id_of('supervisor')}/second-factor", data={"csrf_token": token}
+        f"/accounts/{world.id_of('supervisor')}/second-factor",
+        data={"csrf_token": token, "confirmed": "1"},
     )
     assert response.status_code == 302
     assert supervisor.get("/team").location.startswith("/login")

@@ -71,10 +71,17 @@ def enforce_access() -> WerkzeugResponse | None:
 
 
 def _gate(user: User, endpoint: str) -> WerkzeugResponse | None:
-    """Send a user who must first change their password, or enrol a second factor, there."""
-    if user.must_change_password and endpoint not in PASSWORD_GATE:
+    """Send a user who must first change their password, then enrol a second factor, there.
+
+    One gate at a time: the password first, so that the enrolment never sends back to it.
+    """
+    if user.must_change_password:
+        if endpoint in PASSWORD_GATE:
+            return None
         target, message = "auth.change_password", _("Choisissez un nouveau mot de passe.")
-    elif requires_totp(user) and not has_totp(user) and endpoint not in ENROLMENT_GATE:
+    elif requires_totp(user) and not has_totp(user):
+        if endpoint in ENROLMENT_GATE:
+            return None
         target, message = "auth.totp_setup", _("Activez le second facteur pour continuer.")
     else:
         return None

@@ -4,6 +4,10 @@ Create an account (supervisors: a worker of their team; admins: any role) or res
 password, both with a temporary password shown once, to change at the next login; reset
 a lost second factor, deactivate or reactivate, and (admins) swap worker/supervisor or
 funder/admin. Another association's account answers 404, as if it did not exist.
+
+A temporary password, a second-factor reset and a deactivation end the person's sessions:
+their first POST only says what will happen, on a page whose own POST (`confirmed=1`)
+acts. No script is needed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ..extensions import db
 from ..models import Association, User
 from ..vocabulary import ROLES
 from .access import roles_required
-from .forms import ActiveForm, NewAccountForm, NewPlatformAccountForm, RoleForm
+from .forms import ActiveForm, ConfirmForm, NewAccountForm, NewPlatformAccountForm, RoleForm
 from .services import (
     ROLE_SWAPS,
     ManagementError,
@@ -29,6 +33,7 @@ from .services import (
     create_account,
     get_manageable,
     manageable_accounts,
+    refuse_oneself,
     reset_password,
     reset_second_factor,
     set_active,
@@ -74,10 +79,23 @@ def index() -> Page:
     return _index_page()
 
 
+def _unconfirmed(user: User, action: str) -> Page | None:
+    """The page asking to confirm `action` on `user` (or refusing it), None once confirmed."""
+    try:
+        refuse_oneself(_actor(), user)
+    except ManagementError as error:
+        return _refused(error)
+    if ConfirmForm().is_confirmed():
+        return None
+    return render_template("auth/confirm_account_action.html", account=user, action=action)
+
+
 @bp.post("/<row_id:user_id>/password")
 @roles_required(*MANAGERS)
 def reset_password_view(user_id: int) -> Page:
     user = _target(user_id)
+    if (question := _unconfirmed(user, "password")) is not None:
+        return question
     try:
         temporary = reset_password(db.session, get_settings(current_app), _actor(), user, now_utc())
     except ManagementError as error:
@@ -89,6 +107,8 @@ def reset_password_view(user_id: int) -> Page:
 @roles_required(*MANAGERS)
 def reset_second_factor_view(user_id: int) -> Page:
     user = _target(user_id)
+    if (question := _unconfirmed(user, "second_factor")) is not None:
+        return question
     try:
         reset_second_factor(db.session, _actor(), user, now_utc())
     except ManagementError as error:
@@ -104,8 +124,11 @@ def set_active_view(user_id: int) -> Page:
     form = ActiveForm()
     if not form.validate_on_submit():
         return _refused(ManagementError(_("Action inconnue.")))
+    active = form.active.data == "1"
+    if not active and user.active and (question := _unconfirmed(user, "deactivate")) is not None:
+        return question
     try:
-        set_active(db.session, _actor(), user, form.active.data == "1", now_utc())
+        set_active(db.session, _actor(), user, active, now_utc())
     except ManagementError as error:
         return _refused(error)
     if user.active:

@@ -102,6 +102,15 @@ class ActiveForm(FlaskForm):
     active = HiddenField(validators=[AnyOf(("0", "1"))])
 
 
+class ConfirmForm(FlaskForm):
+    """The second step of an action that cannot be undone: only its POST acts."""
+
+    confirmed = HiddenField()
+
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == "1"
+
+
 class LanguageForm(FlaskForm):
     """The interface language of one's account; "" follows the browser."""
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from config import Settings
 
-from ..audit import audit
+from ..audit import audit, defer
 from ..models import Association, User
 from ..vocabulary import ASSOCIATION_ROLES, ROLES
 from .passwords import (
@@ -188,9 +188,37 @@ def get_manageable(session: Session, actor: User, user_id: int) -> User | None:
     return None
 
 
-def _not_oneself(actor: User, user: User) -> None:
+def refuse_oneself(actor: User, user: User) -> None:
+    """Managing accounts is for others' accounts: one's own goes through « Mon compte »."""
     if actor.id == user.id:
         raise ManagementError(_l("Utilisez « Mon compte » pour votre propre compte."))
+
+
+def _address_in_use(actor: User, holder: User | None) -> ManagementError:
+    """The refusal of an address that is already a login (unique on the platform).
+
+    An admin sees every account and a supervisor their team's: they are told so. Of an
+    address held elsewhere (another association, a platform account) a supervisor learns
+    only that it cannot be used, in the same words whoever holds it; admins see the
+    attempt in the audit log (no association: supervisors' journals never show it).
+    """
+    defer(
+        "user.creation_refused",
+        actor=actor,
+        reason="address_in_use",
+        user_id=holder.id if holder is not None else None,
+    )
+    if actor.role == "admin":
+        return ManagementError(_l("Un compte utilise déjà cette adresse."), "email")
+    if holder is not None and holder.association_id == actor.association_id:
+        return ManagementError(_l("Un compte de votre équipe utilise déjà cette adresse."), "email")
+    return ManagementError(
+        _l(
+            "Cette adresse ne peut pas servir à un nouveau compte : choisissez-en une autre, "
+            "ou demandez à l'administration de la plateforme."
+        ),
+        "email",
+    )
 
 
 def create_account(
@@ -222,9 +250,9 @@ def create_account(
         )
     if association is not None and not association.active:
         raise ManagementError(_l("Cette association est désactivée."), "association")
-    taken = ManagementError(_l("Un compte utilise déjà cette adresse."), "email")
-    if find_account(session, email) is not None:
-        raise taken
+    holder = find_account(session, email)
+    if holder is not None:
+        raise _address_in_use(actor, holder)
     temporary = generate_temporary_password()
     try:
         with session.begin_nested():  # a concurrent creation of the same address loses here
@@ -238,7 +266,7 @@ def create_account(
                 association=association,
             )
     except IntegrityError:
-        raise taken from None
+        raise _address_in_use(actor, None) from None
     except AccountError:
         raise ManagementError(_l("Adresse e-mail invalide."), "email") from None
     user.must_change_password = True
@@ -259,7 +287,7 @@ def reset_password(
     session: Session, settings: Settings, actor: User, user: User, now: datetime
 ) -> str:
     """A temporary password, to be changed at the next login; shown once to the actor."""
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     temporary = generate_temporary_password()
     _set_password(session, settings, user, temporary, now, temporary=True)
     audit(
@@ -269,7 +297,7 @@ def reset_password(
 
 
 def set_active(session: Session, actor: User, user: User, active: bool, now: datetime) -> None:
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     if user.active == active:
         return
     user.active = active
@@ -287,7 +315,7 @@ def set_active(session: Session, actor: User, user: User, active: bool, now: dat
 
 def change_role(session: Session, actor: User, user: User, role: str, now: datetime) -> None:
     """Admins only: worker <-> supervisor, funder <-> admin (the tenant never changes)."""
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     if actor.role != "admin" or ROLE_SWAPS.get(user.role) != role:
         raise ManagementError(_l("Ce changement de rôle n'est pas possible."))
     previous, user.role = user.role, role
@@ -306,7 +334,7 @@ def change_role(session: Session, actor: User, user: User, role: str, now: datet
 
 def reset_second_factor(session: Session, actor: User, user: User, now: datetime) -> None:
     """A lost phone: the account enrols again at its next login (if its role requires it)."""
-    _not_oneself(actor, user)
+    refuse_oneself(actor, user)
     remove_second_factor(session, user)
     revoke_user_sessions(session, user.id, "second_factor_reset", now)
     audit(session, "totp.reset", actor=actor, association_id=user.association_id, user_id=user.id)

@@ -4,7 +4,8 @@ Only failures count (the views answer 401 to a wrong password or code). Once a l
 reached every attempt is refused with 429, the right password included, whether the
 account exists or not, so throttling tells nothing about which accounts exist. The
 account is keyed by a digest of the e-mail address typed, so that neither the storage
-nor Flask-Limiter's log holds addresses. A lockout is audited once per window.
+nor Flask-Limiter's log holds addresses; the login view takes form bodies only, so the
+address is always the form's. A lockout is audited once per window.
 
 Storage: in memory by default (one process); `RATELIMIT_STORAGE_URL` (or `REDIS_URL`)
 shares the counters between several instances, with a fall-back to memory if Redis fails.

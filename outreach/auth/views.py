@@ -36,6 +36,7 @@ from .forms import (
 )
 from .services import authenticate, change_own_password, find_account, verify_password
 from .sessions import revoke_session, start_session
+from .targets import safe_next
 from .throttle import PENDING_LOGIN_KEY, guarded
 from .totp import (
     confirm_enrolment,
@@ -60,15 +61,10 @@ HOME_BY_ROLE = {
     "funder": "funders.summary",
     "admin": "admin.home",
 }
+# What a login form posts; the limits key on its fields (throttle.py).
+FORM_BODIES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Between the password and the second factor: long enough to open the app, no more.
 PENDING_LOGIN_TTL = timedelta(minutes=5)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
 
 
 def _user() -> User:
@@ -107,6 +103,10 @@ def _logged_in(user: User, second_factor: str, target: str | None) -> WerkzeugRe
 def login() -> Page:
     if current_user.is_authenticated:
         return redirect(url_for("auth.index"))
+    if request.method == "POST" and request.mimetype not in FORM_BODIES:
+        # The per-account limit keys on the form's address: any other body would escape it.
+        flash(_("Connectez-vous avec le formulaire de connexion."), "error")
+        return render_template("auth/login.html", form=LoginForm(formdata=None)), 415
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data or ""
@@ -121,7 +121,7 @@ def login() -> Page:
             )
             flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
             return render_template("auth/login.html", form=form), 401
-        target = _safe_next(request.args.get("next"))
+        target = safe_next(request.args.get("next"))
         if has_totp(user):
             session.clear()
             session[PENDING_LOGIN_KEY] = {
@@ -148,7 +148,7 @@ def _pending_login() -> tuple[User, str | None] | None:
     if user is None or not user.is_active or not has_totp(user):
         return None
     target = pending.get("next")
-    return user, _safe_next(target if isinstance(target, str) else None)
+    return user, safe_next(target if isinstance(target, str) else None)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from ..clock import PARIS, to_minute
+from ..i18n import LazyText, lazy_text
 from ..pseudonyms import MAX_CODE_LENGTH, MIN_CODE_LENGTH, normalise_code
 from ..vocabulary import (
     AGE_BANDS,
@@ -50,7 +51,7 @@ CONTACT_FIELDS = frozenset(
 )
 REFERRAL_FIELDS = frozenset({"destination", "accompanied", "status"})
 
-Errors = dict[str, list[LazyString]]
+Errors = dict[str, list[LazyString | LazyText]]
 
 
 # Kinds of retired entries, as (kind, code) pairs: a code may exist in two taxonomies.
@@ -122,7 +123,7 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: Errors = {}
 
-    def add(self, key: str, message: LazyString) -> None:
+    def add(self, key: str, message: LazyString | LazyText) -> None:
         self.errors.setdefault(key, []).append(message)
 
 
@@ -211,12 +212,12 @@ def _parse_needs(
         return ()
     unknown = sorted(set(value) - options.needs)
     if unknown:
-        errors.add("needs", _l("Besoin inconnu : %(codes)s.", codes=", ".join(unknown)))
+        errors.add("needs", lazy_text("Besoin inconnu : %(codes)s.", codes=", ".join(unknown)))
         return ()
     retired = sorted(code for code in set(value) if options.refused(client_id, "need", code))
     if retired:
         errors.add(
-            "needs", _l("Besoin retiré, plus proposé : %(codes)s.", codes=", ".join(retired))
+            "needs", lazy_text("Besoin retiré, plus proposé : %(codes)s.", codes=", ".join(retired))
         )
         return ()
     return tuple(sorted(set(value)))
@@ -275,7 +276,7 @@ def _parse_referrals(
         if options.refused(client_id, "destination", destination):
             errors.add(
                 f"{prefix}.destination",
-                _l("Destination retirée, plus proposée : %(code)s.", code=destination),
+                lazy_text("Destination retirée, plus proposée : %(code)s.", code=destination),
             )
             continue
         if any(draft.destination == destination for draft in drafts):
@@ -297,7 +298,7 @@ class _Prefixed(_Collector):
         self.parent = parent
         self.prefix = prefix
 
-    def add(self, key: str, message: LazyString) -> None:
+    def add(self, key: str, message: LazyString | LazyText) -> None:
         self.parent.add(f"{self.prefix}.{key}", message)
 
 

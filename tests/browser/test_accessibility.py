@@ -675,7 +675,10 @@ def test_forms_with_errors_and_other_states(
     page.get_by_role("listitem").filter(has_text=other_worker.email).get_by_role(
         "button", name="Mot de passe temporaire"
     ).click()
-    expect(page.get_by_role("heading", name="Mot de passe temporaire")).to_be_visible()
+    expect(page.get_by_role("heading", name="Donner un mot de passe temporaire ?")).to_be_visible()
+    auditor.audit(page, "temporary password, to confirm")
+    submit(page, "Oui, donner un mot de passe temporaire")
+    expect(page.get_by_role("heading", name="Mot de passe temporaire", exact=True)).to_be_visible()
     auditor.audit(page, "temporary password")
     temporary = page.locator(".temporary-password code").inner_text()
 
