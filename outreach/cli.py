@@ -12,7 +12,7 @@ from sqlalchemy import select
 from . import get_settings
 from .auth.services import AccountError, create_user
 from .clock import now_utc
-from .demo.seed import DEFAULT_CONTACTS, DEFAULT_PASSWORD, DemoRefused, seed_demo
+from .demo.seed import DEFAULT_CONTACTS, DEFAULT_PASSWORD, DemoRefusedError, seed_demo
 from .extensions import db
 from .models import Association
 from .security.retention import purge
@@ -30,7 +30,7 @@ def seed_demo_command(contacts: int, password: str) -> None:
         report = seed_demo(
             db.session, get_settings(current_app), contacts=contacts, password=password
         )
-    except (AccountError, DemoRefused) as error:
+    except (AccountError, DemoRefusedError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()

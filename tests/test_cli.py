@@ -8,7 +8,6 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from outreach import get_settings
-
 from outreach.extensions import db
 from outreach.models import (
     Association,

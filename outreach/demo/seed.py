@@ -370,7 +370,7 @@ class _Generator:
             )
 
 
-class DemoRefused(RuntimeError):
+class DemoRefusedError(RuntimeError):
     """Demo data (and its well-known accounts) never go into a production database."""
 
 
@@ -379,7 +379,7 @@ def seed_demo(
 ) -> list[str]:
     """Create what is missing; returns lines to print. Refused in production."""
     if settings.is_production:
-        raise DemoRefused(
+        raise DemoRefusedError(
             "seed-demo is refused when OUTREACH_ENV=production: demo accounts have "
             "published passwords. Create real accounts with `outreach create-user`."
         )
