@@ -15,7 +15,7 @@ from .clock import now_utc
 from .demo.seed import DEFAULT_CONTACTS, DEFAULT_PASSWORD, DemoRefusedError, seed_demo
 from .extensions import db
 from .models import Association
-from .security.retention import purge
+from .security.retention import purge, truncate_write_ahead_log
 from .vocabulary import ROLES
 
 outreach_cli = AppGroup("outreach", help="Field outreach administration commands.")
@@ -83,6 +83,7 @@ def purge_command(dry_run: bool) -> None:
         db.session.rollback()
     else:
         db.session.commit()
+        truncate_write_ahead_log(db.engine)
     for line in report.lines():
         click.echo(line)
 
