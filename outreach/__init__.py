@@ -125,7 +125,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, and SQLite's write lock taken up front, by BEGIN IMMEDIATE.
+    """WAL, foreign keys, secure_delete, and SQLite's write lock taken up front, by BEGIN
+    IMMEDIATE.
 
     A request's first statement starts its transaction with BEGIN IMMEDIATE, which takes
     the write lock: requests that read then write are serialised, and a transaction never
@@ -156,6 +157,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, not left in free space (the purge).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
         if lock_path is not None:  # one open file per connection: flock excludes between them
             record.info[_WRITER_LOCK] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from . import get_settings
 from .auth.services import AccountError, create_user
 from .clock import now_utc
-from .demo.seed import DEFAULT_CONTACTS, DEFAULT_PASSWORD, seed_demo
+from .demo.seed import DEFAULT_CONTACTS, DEFAULT_PASSWORD, DemoRefusedError, seed_demo
 from .extensions import db
 from .models import Association
-from .security.retention import purge
+from .security.retention import purge, truncate_write_ahead_log
 from .vocabulary import ROLES
 
 outreach_cli = AppGroup("outreach", help="Field outreach administration commands.")
@@ -30,7 +30,7 @@ def seed_demo_command(contacts: int, password: str) -> None:
         report = seed_demo(
             db.session, get_settings(current_app), contacts=contacts, password=password
         )
-    except AccountError as error:
+    except (AccountError, DemoRefusedError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
@@ -83,6 +83,7 @@ def purge_command(dry_run: bool) -> None:
         db.session.rollback()
     else:
         db.session.commit()
+        truncate_write_ahead_log(db.engine)
     for line in report.lines():
         click.echo(line)
 

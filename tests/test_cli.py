@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Flask
 from sqlalchemy import func, select
 
+from outreach import get_settings
 from outreach.extensions import db
 from outreach.models import (
     Association,
@@ -80,6 +83,15 @@ def test_seed_demo_password_option(app: Flask, auth: AuthActions) -> None:
     assert auth.login("admin@demo.test", "another long secret").status_code == 302
     short = runner.invoke(args=["outreach", "seed-demo", "--password", "short"])
     assert short.exit_code != 0 and "12 to 128" in short.output
+
+
+def test_seed_demo_is_refused_in_production(app: Flask) -> None:
+    app.extensions["outreach_settings"] = replace(get_settings(app), env="production")
+    result = app.test_cli_runner().invoke(args=["outreach", "seed-demo", "--contacts", "10"])
+    assert result.exit_code != 0
+    assert "production" in result.output and "OUTREACH_ENV" in result.output
+    with app.app_context():
+        assert count(User) == 0 and count(Contact) == 0 and count(Association) == 0
 
 
 def test_create_user(app: Flask, auth: AuthActions) -> None:

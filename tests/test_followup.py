@@ -17,6 +17,7 @@ from outreach.followup.services import (
     person_history,
 )
 from outreach.models import Association, AuditEntry, Contact, Referral, User
+from outreach.pseudonyms import CodeProblem
 
 from .conftest import AuthActions, World, text_of
 from .test_capture_views import open_form, start, typical
@@ -103,7 +104,7 @@ def test_code_too_short_is_explained_and_not_echoed(
     response = client.post("/followup", data={"csrf_token": token, "person_code": "Z!"})
     assert response.status_code == 422
     page = text_of(response)
-    assert "Code trop court" in page and 'value="Z!"' not in page
+    assert "au moins 3 lettres ou chiffres" in page and 'value="Z!"' not in page
 
 
 def test_nothing_from_another_association(
@@ -141,11 +142,11 @@ def test_services_scope_history_to_the_association(
         assert demo is not None and other is not None
         mine = association_pseudonym(settings.pseudonym_key, demo, "ELI 1990")
         theirs = association_pseudonym(settings.pseudonym_key, other, "ELI 1990")
-        assert mine is not None and theirs is not None
+        assert isinstance(mine, str) and isinstance(theirs, str)
         assert [c.association_id for c in person_history(db.session, demo.id, mine)] == [demo.id]
         assert person_history(db.session, other.id, theirs) == []
         assert person_history(db.session, other.id, mine) == []
-        assert association_pseudonym(settings.pseudonym_key, demo, "ab") is None
+        assert association_pseudonym(settings.pseudonym_key, demo, "ab") is CodeProblem.TOO_SHORT
 
         referral = db.session.scalars(select(Referral)).one()
         user = db.session.get(User, world.id_of("worker"))
@@ -154,3 +155,26 @@ def test_services_scope_history_to_the_association(
             change_referral_status(db.session, referral, "attended", user, datetime.now(UTC))
         contact = db.session.scalars(select(Contact)).one()
         assert contact.referrals[0].status == "proposed"
+
+
+def test_codes_in_other_scripts_are_different_people(
+    client: FlaskClient, auth: AuthActions, app: Flask, world: World
+) -> None:
+    auth.login_as(world, "worker")
+    log_contact(client, auth, app, world, person_code="ЖК 1985")
+    find(client, auth, "ДМ 1985")
+    assert "Aucun contact de votre association avec ce code." in text_of(
+        client.get("/followup/person")
+    )
+    find(client, auth, "жк-1985")
+    assert "115 / SIAO" in text_of(client.get("/followup/person"))
+
+
+def test_a_code_of_digits_only_is_refused(
+    client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login_as(world, "worker")
+    token = auth.page_token("/followup")
+    response = client.post("/followup", data={"csrf_token": token, "person_code": "1985"})
+    assert response.status_code == 422
+    assert "au moins une lettre" in text_of(response)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from freezegun import freeze_time
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, update
 
 from config import Settings
+from outreach import _configure_sqlite
 from outreach.audit import audit
+from outreach.clock import iso_week_of
 from outreach.extensions import db
 from outreach.models import (
     AuditEntry,
@@ -23,7 +27,9 @@ from outreach.models import (
     Referral,
     ReferralStatusChange,
     UserSession,
+    WeeklyPerson,
 )
+from outreach.reports.rollup import rebuild_all
 from outreach.security.retention import months_before, purge
 
 from .conftest import World
@@ -179,3 +185,90 @@ def test_the_command(app: Flask, aged: Aged) -> None:
     assert counts(app)["contacts"] == 1
     again = runner.invoke(args=["outreach", "purge"])
     assert "contacts before" in again.output and ": 0 deleted" in again.output
+
+
+@pytest.fixture
+def someone_purged(app: Flask, world: World) -> tuple[str, ...]:
+    """A person met only long ago (purged) and another met recently, both in the roll-up."""
+    old = make_records(app, world, code="Zorglub 1977")
+    make_records(app, world, code="Éli 1990")
+    when = months_before(NOW, 25)
+    with app.app_context():
+        db.session.execute(
+            update(Contact)
+            .where(Contact.id == old.contact_id)
+            .values(occurred_at=when, iso_week=iso_week_of(when))
+        )
+        db.session.execute(
+            update(Patrol)
+            .where(Patrol.id == old.patrol_id)
+            .values(started_at=when - timedelta(hours=2), ended_at=when + timedelta(hours=1))
+        )
+        db.session.commit()
+        rebuild_all(db.session)
+        db.session.commit()
+        contact = db.session.get(Contact, old.contact_id)
+        assert contact is not None and contact.pseudonym_association and contact.pseudonym_region
+        pseudonyms = (contact.pseudonym_association, contact.pseudonym_region)
+        present = db.session.scalars(select(WeeklyPerson.pseudonym)).all()
+        assert set(pseudonyms) <= set(present)
+    return pseudonyms
+
+
+def rows_holding(app: Flask, values: tuple[str, ...]) -> list[str]:
+    """Every row of every table with a text column equal to or containing one of `values`."""
+    found = []
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(select(table)):
+                if any(value in str(cell) for cell in row for value in values):
+                    found.append(f"{table.name}: {tuple(row)}")
+    return found
+
+
+def test_after_the_purge_no_row_anywhere_holds_a_purged_pseudonym(
+    app: Flask, settings: Settings, someone_purged: tuple[str, ...]
+) -> None:
+    with app.app_context():
+        report = purge(db.session, settings, NOW, dry_run=False)
+        db.session.commit()
+    assert report.contacts == 1
+    assert rows_holding(app, someone_purged) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WeeklyPerson)), "others kept"
+
+
+def test_on_sqlite_the_purged_pseudonyms_bytes_leave_the_database_file(
+    app: Flask, someone_purged: tuple[str, ...]
+) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's file only")
+        path = Path(db.engine.url.database or "")
+    assert any(value.encode() in all_bytes(path) for value in someone_purged), "test can fail"
+    with freeze_time(NOW):
+        result = app.test_cli_runner().invoke(args=["outreach", "purge"])
+    assert result.exit_code == 0, result.output
+    content = all_bytes(path)
+    assert [value for value in someone_purged if value.encode() in content] == []
+
+
+def all_bytes(path: Path) -> bytes:
+    """The database file and its write-ahead log, as a copy of the folder would hold them."""
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_every_sqlite_connection_overwrites_what_it_deletes(tmp_path: Path) -> None:
+    """Even where SQLite is built with secure_delete off by default."""
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(tmp_path / "db.sqlite3", check_same_thread=False)
+        connection.execute("PRAGMA secure_delete=OFF")
+        return connection
+
+    engine = create_engine("sqlite://", creator=connect)
+    _configure_sqlite(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    engine.dispose()

@@ -103,6 +103,7 @@ def test_zero_quantities_are_dropped() -> None:
         ({"patrol_id": 8}, "patrol_id", "Tournée inconnue"),
         ({"patrol_id": True}, "patrol_id", "Tournée inconnue"),
         ({"person_code": "a-1"}, "person_code", "au moins 3"),
+        ({"person_code": "1985"}, "person_code", "au moins une lettre"),
         ({"person_code": "x" * 40}, "person_code", "dépasser 32"),
         ({"person_code": 1990}, "person_code", "illisible"),
         ({"gender": "robot"}, "gender", "Choix inconnu"),

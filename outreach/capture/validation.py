@@ -19,7 +19,13 @@ from flask_babel.speaklater import LazyString
 
 from ..clock import PARIS, to_minute
 from ..i18n import LazyText, lazy_text
-from ..pseudonyms import MAX_CODE_LENGTH, MIN_CODE_LENGTH, normalise_code
+from ..pseudonyms import (
+    MAX_CODE_LENGTH,
+    MIN_CODE_LENGTH,
+    CodeProblem,
+    code_problem,
+    normalise_code,
+)
 from ..vocabulary import (
     AGE_BANDS,
     GENDERS,
@@ -180,6 +186,21 @@ def _parse_bool(data: Mapping[str, Any], key: str, errors: _Collector) -> bool:
     return value
 
 
+def code_message(problem: CodeProblem) -> LazyString:
+    """What to tell the person typing a code that cannot be used."""
+    return {
+        CodeProblem.TOO_SHORT: _l(
+            "Le code doit compter au moins %(n)s lettres ou chiffres.", n=MIN_CODE_LENGTH
+        ),
+        CodeProblem.TOO_LONG: _l(
+            "Le code ne peut dépasser %(n)s lettres ou chiffres.", n=MAX_CODE_LENGTH
+        ),
+        CodeProblem.NO_LETTER: _l(
+            "Le code doit contenir au moins une lettre : une année seule désigne trop de personnes."
+        ),
+    }[problem]
+
+
 def _parse_person_code(value: Any, errors: _Collector) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -187,17 +208,9 @@ def _parse_person_code(value: Any, errors: _Collector) -> str | None:
         errors.add("person_code", _l("Code illisible."))
         return None
     normalised = normalise_code(value)
-    if len(normalised) < MIN_CODE_LENGTH:
-        errors.add(
-            "person_code",
-            _l("Le code doit compter au moins %(n)s lettres ou chiffres.", n=MIN_CODE_LENGTH),
-        )
-        return None
-    if len(normalised) > MAX_CODE_LENGTH:
-        errors.add(
-            "person_code",
-            _l("Le code ne peut dépasser %(n)s lettres ou chiffres.", n=MAX_CODE_LENGTH),
-        )
+    problem = code_problem(normalised)
+    if problem is not None:
+        errors.add("person_code", code_message(problem))
         return None
     return normalised
 

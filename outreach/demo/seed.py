@@ -370,10 +370,19 @@ class _Generator:
             )
 
 
+class DemoRefusedError(RuntimeError):
+    """Demo data (and its well-known accounts) never go into a production database."""
+
+
 def seed_demo(
     session: Session, settings: Settings, *, contacts: int, password: str, seed: int = 2026
 ) -> list[str]:
-    """Create what is missing; returns lines to print."""
+    """Create what is missing; returns lines to print. Refused in production."""
+    if settings.is_production:
+        raise DemoRefusedError(
+            "seed-demo is refused when OUTREACH_ENV=production: demo accounts have "
+            "published passwords. Create real accounts with `outreach create-user`."
+        )
     check_password_policy(password)  # even when every account exists already
     associations, zones = ensure_reference_data(session)
     created = _ensure_accounts(session, settings, associations, password)

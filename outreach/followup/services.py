@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Association, Contact, Referral, ReferralStatusChange, User
-from ..pseudonyms import MAX_CODE_LENGTH, MIN_CODE_LENGTH, normalise_code, pseudonymise
+from ..pseudonyms import CodeProblem, code_problem, normalise_code, pseudonymise
 from ..vocabulary import REFERRAL_TRANSITIONS
 
 HISTORY_LIMIT = 50
@@ -19,11 +19,14 @@ class TransitionError(ValueError):
     """A referral status change that the referral's current status does not allow."""
 
 
-def association_pseudonym(pseudonym_key: str, association: Association, code: str) -> str | None:
-    """The association's pseudonym for a typed code, or None when the code is unusable."""
+def association_pseudonym(
+    pseudonym_key: str, association: Association, code: str
+) -> str | CodeProblem:
+    """The association's pseudonym for a typed code, or why the code is unusable."""
     normalised = normalise_code(code)
-    if not MIN_CODE_LENGTH <= len(normalised) <= MAX_CODE_LENGTH:
-        return None
+    problem = code_problem(normalised)
+    if problem is not None:
+        return problem
     return pseudonymise(pseudonym_key, association.slug, normalised).association
 
 

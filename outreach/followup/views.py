@@ -11,6 +11,7 @@ from .. import get_settings
 from ..audit import audit
 from ..auth.access import current_association, roles_required
 from ..capture.services import taxonomy_labels
+from ..capture.validation import code_message
 from ..clock import now_utc
 from ..extensions import db
 from ..i18n import current_language
@@ -43,10 +44,10 @@ def find() -> Page:
             current_association(),
             form.person_code.data or "",
         )
-        if pseudonym is not None:
+        if isinstance(pseudonym, str):
             session[SESSION_KEY] = pseudonym
             return redirect(url_for("followup.person"))
-        form.person_code.errors = [_("Code trop court ou trop long (3 à 32 lettres ou chiffres).")]
+        form.person_code.errors = [str(code_message(pseudonym))]
     status = 422 if form.is_submitted() else 200
     return render_template("followup/find.html", form=form), status
 

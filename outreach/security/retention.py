@@ -5,7 +5,13 @@
 - patrols that ended (or, never ended, started) before the same cut-off, with their
   members and their site report;
 - audit entries older than `audit_retention_months` (default 12);
-- server-side sessions older than the absolute session lifetime (dead anyway).
+- server-side sessions older than the absolute session lifetime (dead anyway);
+- in the same transaction, the weekly roll-up of the weeks that lost contacts is
+  recomputed, so that no presence row (`weekly_people`) keeps a purged pseudonym.
+
+On SQLite every connection sets `secure_delete` (deleted rows are overwritten with
+zeros) and the command then checkpoints the write-ahead log and truncates it, so the
+purged bytes are left neither in the database file nor in its log.
 
 A run that deletes something is audited (after the audit purge, so its own entry stays);
 a run with nothing to delete changes nothing, so running it twice in a row is harmless.
@@ -18,13 +24,14 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 
 from ..audit import audit
 from ..models import AuditEntry, Contact, Patrol, Referral, UserSession
+from ..reports.rollup import refresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,7 @@ def purge(session: Session, settings: Settings, now: datetime, *, dry_run: bool)
     session.execute(delete(Patrol).where(old_patrols))
     session.execute(delete(AuditEntry).where(old_entries))
     session.execute(delete(UserSession).where(dead_sessions))
+    refresh(session)  # the deletions marked their weeks stale (migration 0003's triggers)
     audit(
         session,
         "purge",
@@ -101,3 +109,15 @@ def purge(session: Session, settings: Settings, now: datetime, *, dry_run: bool)
         audit_cutoff=audit_cutoff.date().isoformat(),
     )
     return report
+
+
+def truncate_write_ahead_log(engine: Engine) -> None:
+    """On SQLite, copy the log into the database file and empty it: its older page images
+    still hold what was deleted. Call after the purge is committed."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:  # outside any transaction: the engine's hooks would begin one
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
