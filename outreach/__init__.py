@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import PROJECT_ROOT, Settings
 
 from .extensions import babel, csrf, db, login_manager, migrate
+from .security.input_guard import BoundedJSONProvider
 
 # Key of a pooled SQLite connection's writer lock file (see _configure_sqlite).
 _WRITER_LOCK = "outreach_writer_lock"
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    app.json = BoundedJSONProvider(app)
     app.config.from_mapping(_flask_config(settings))
     app.extensions["outreach_settings"] = settings
     if settings.trusted_proxy_hops:  # the client's address and scheme, as the proxy saw them
@@ -241,6 +243,7 @@ def register_request_hooks(app: Flask) -> None:
     from .auth.access import enforce_access
     from .i18n import remember_language_choice
     from .security.headers import set_security_headers
+    from .security.input_guard import refuse_nul_bytes
 
     @app.before_request
     def choose_lock_mode() -> None:
@@ -252,6 +255,7 @@ def register_request_hooks(app: Flask) -> None:
     def forget_lock_mode(_error: BaseException | None) -> None:
         _LOCK_AT_FIRST_WRITE.set(False)  # gunicorn threads serve one request after another
 
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_access)
     app.after_request(remember_language_choice)
 

@@ -23,7 +23,10 @@ def _messages() -> dict[int, str]:
     }
 
 
-def _respond(status: int, message: str, incident: str | None = None) -> tuple[str | Response, int]:
+def error_response(
+    status: int, message: str, incident: str | None = None
+) -> tuple[str | Response, int]:
+    """The error page, or JSON under /api/, in the request's language."""
     if request.path.startswith("/api/"):
         return jsonify(error=status, message=message, incident=incident), status
     return render_template(
@@ -34,14 +37,14 @@ def _respond(status: int, message: str, incident: str | None = None) -> tuple[st
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str | Response, int]:
-        return _respond(400, _("Le formulaire a expiré : rechargez la page et recommencez."))
+        return error_response(400, _("Le formulaire a expiré : rechargez la page et recommencez."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str | Response, int] | HTTPException:
         status = error.code or 500
         if status < 400:
             return error
-        return _respond(status, _messages().get(status, error.name))
+        return error_response(status, _messages().get(status, error.name))
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str | Response, int]:
@@ -54,4 +57,4 @@ def register_error_handlers(app: Flask) -> None:
             request.path,
             exc_info=error.original_exception or error,
         )
-        return _respond(500, _messages()[500], incident)
+        return error_response(500, _messages()[500], incident)

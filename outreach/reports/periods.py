@@ -18,6 +18,9 @@ from flask_babel import gettext as _
 from ..clock import PARIS, iso_week_of
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+# Weeks this app can hold: far enough on both sides for any record, near enough that
+# shifting a week by a year or two stays a valid date.
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 PERIOD_KINDS = ("week", "month", "quarter", "ytd", "plan")
 
 
@@ -27,6 +30,8 @@ def parse_week(text: str) -> tuple[int, int]:
     if not match:
         raise ValueError(f"not an ISO week: {text!r}")
     year, week = int(match.group(1)), int(match.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"not a week of {FIRST_YEAR} to {LAST_YEAR}: {text!r}")
     date.fromisocalendar(year, week, 1)  # raises for week 53 of a 52-week year
     return year, week
 
