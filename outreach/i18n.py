@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_skeleton
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, url_for
 from flask.wrappers import Response
 from flask_babel import format_time, get_locale, gettext, to_user_timezone
 from flask_login import current_user
@@ -165,11 +165,19 @@ def lazy_text(message: str, **variables: Any) -> LazyText:
 
 
 def language_url(language: str) -> str:
-    """This page in another language (the switcher's links), its other parameters kept."""
+    """This page in another language (the switcher's links), its other parameters kept.
+
+    The path is built from the matched route, never copied from the request: a raw path
+    such as `/\\evil.example` would make the link another site's. A page that matched no
+    route (an error page) links to the home page in that language.
+    """
+    if request.url_rule is None or request.endpoint is None:
+        return url_for("auth.index", **{LANGUAGE_PARAMETER: language})
     parameters = [
         (key, value) for key, value in request.args.items(multi=True) if key != LANGUAGE_PARAMETER
     ]
-    return f"{request.path}?{urlencode([*parameters, (LANGUAGE_PARAMETER, language)])}"
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    return f"{path}?{urlencode([*parameters, (LANGUAGE_PARAMETER, language)])}"
 
 
 def format_day(value: datetime, skeleton: str = "MMMEd") -> str:
