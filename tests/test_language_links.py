@@ -7,7 +7,6 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-
 HOSTILE_PATHS = [
     "/%5Cevil.example",
     "/%5C%5Cevil.example",
