@@ -28,6 +28,10 @@ DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'outreach.sqlite3'}"
 DEFAULT_RATELIMIT_STORAGE_URL = "memory://"
 DEFAULT_LOGIN_LIMIT_ACCOUNT = "5 per 5 minutes;20 per hour"
 DEFAULT_LOGIN_LIMIT_IP = "30 per 5 minutes;200 per hour"
+# Follow-up lookups by code: a night's work is a few dozen; a sweep of the code space
+# (initials and a birth year) is thousands.
+DEFAULT_FOLLOWUP_LIMIT_ACCOUNT = "30 per hour;100 per day"
+DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION = "120 per hour;400 per day"
 
 ENVIRONMENTS = ("development", "production")
 
@@ -56,6 +60,11 @@ class Settings:
     ratelimit_storage_url: str = DEFAULT_RATELIMIT_STORAGE_URL
     login_limit_account: str = DEFAULT_LOGIN_LIMIT_ACCOUNT
     login_limit_ip: str = DEFAULT_LOGIN_LIMIT_IP
+    # Follow-up lookups by code allowed per account and per association (same notation),
+    # and the weekly count per account that the team page flags as unusual.
+    followup_limit_account: str = DEFAULT_FOLLOWUP_LIMIT_ACCOUNT
+    followup_limit_association: str = DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION
+    followup_unusual_per_week: int = 60
     # Retention (`flask outreach purge`): contacts, then the audit log.
     contact_retention_months: int = 24
     audit_retention_months: int = 12
@@ -90,6 +99,11 @@ class Settings:
             login_limit_account=environ.get("LOGIN_LIMIT_ACCOUNT", "").strip()
             or DEFAULT_LOGIN_LIMIT_ACCOUNT,
             login_limit_ip=environ.get("LOGIN_LIMIT_IP", "").strip() or DEFAULT_LOGIN_LIMIT_IP,
+            followup_limit_account=environ.get("FOLLOWUP_LIMIT_ACCOUNT", "").strip()
+            or DEFAULT_FOLLOWUP_LIMIT_ACCOUNT,
+            followup_limit_association=environ.get("FOLLOWUP_LIMIT_ASSOCIATION", "").strip()
+            or DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION,
+            followup_unusual_per_week=_positive_int(environ, "FOLLOWUP_UNUSUAL_PER_WEEK", 60),
             contact_retention_months=_positive_int(environ, "CONTACT_RETENTION_MONTHS", 24),
             audit_retention_months=_positive_int(environ, "AUDIT_RETENTION_MONTHS", 12),
             trusted_proxy_hops=_positive_int(environ, "TRUSTED_PROXY_HOPS", 0, minimum=0),
@@ -101,6 +115,8 @@ class Settings:
     def validate(self) -> None:
         _check_limits("LOGIN_LIMIT_ACCOUNT", self.login_limit_account)
         _check_limits("LOGIN_LIMIT_IP", self.login_limit_ip)
+        _check_limits("FOLLOWUP_LIMIT_ACCOUNT", self.followup_limit_account)
+        _check_limits("FOLLOWUP_LIMIT_ASSOCIATION", self.followup_limit_association)
         if self.session_idle_minutes > self.session_absolute_hours * 60:
             raise ConfigError("SESSION_IDLE_MINUTES cannot exceed SESSION_ABSOLUTE_HOURS")
         if not self.is_production:

@@ -48,6 +48,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "user.reactivated": _l("Compte réactivé"),
     "user.locale_changed": _l("Langue de l'interface modifiée"),
     "referral.status_changed": _l("Statut d'orientation modifié"),
+    "followup.lookup": _l("Recherche par code"),
+    "followup.throttled": _l("Recherches par code bloquées (trop nombreuses)"),
     "export": _l("Export"),
     "target": _l("Objectif modifié"),
     "purge": _l("Purge des données anciennes"),

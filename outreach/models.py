@@ -506,6 +506,9 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(24))
+    # The person the follow-up page shows (the association's pseudonym): kept here, on the
+    # server, for this login only, never in the cookie; cleared when the session ends.
+    followup_pseudonym: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 

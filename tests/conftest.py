@@ -160,6 +160,11 @@ class World:
 
 @pytest.fixture
 def world(app: Flask, settings: Settings) -> World:
+    return make_world(app, settings)
+
+
+def make_world(app: Flask, settings: Settings) -> World:
+    """The associations, zones and one account per role, in `app`'s database."""
     with app.app_context():
         associations, _zones = ensure_reference_data(db.session)
         users = {}

@@ -66,7 +66,9 @@ def resolve_session(session: Session, settings: Settings, token: str, now: datet
         return None
     reason = _ended(user, settings, created_at, last_seen_at, now)
     if reason is not None:
-        _set_session(session, session_id, revoked_at=now, revoked_reason=reason)
+        _set_session(
+            session, session_id, revoked_at=now, revoked_reason=reason, followup_pseudonym=None
+        )
         return None
     if now - last_seen_at >= LAST_SEEN_RESOLUTION:
         _set_session(session, session_id, last_seen_at=now)
@@ -93,7 +95,7 @@ def revoke_session(session: Session, token: str, reason: str, now: datetime) -> 
     session.execute(
         update(UserSession)
         .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
+        .values(revoked_at=now, revoked_reason=reason, followup_pseudonym=None)
     )
 
 
@@ -116,7 +118,25 @@ def _revoke_sessions(
     result = session.execute(
         update(UserSession)
         .where(whose, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
+        .values(revoked_at=now, revoked_reason=reason, followup_pseudonym=None)
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_followup_pseudonym(session: Session, token: str, pseudonym: str | None) -> None:
+    """The person this login follows up (the association's pseudonym), kept on the server."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
+        .values(followup_pseudonym=pseudonym)
+    )
+
+
+def followup_pseudonym(session: Session, token: str) -> str | None:
+    """The person this live login follows up, if any."""
+    return session.scalar(
+        select(UserSession.followup_pseudonym).where(
+            UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None)
+        )
+    )

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from limits import parse_many
+from limits.strategies import RateLimiter
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Association, Contact, Referral, ReferralStatusChange, User
+from ..audit import audit
+from ..models import Association, AuditEntry, Contact, Referral, ReferralStatusChange, User
 from ..pseudonyms import CodeProblem, code_problem, normalise_code, pseudonymise
 from ..vocabulary import REFERRAL_TRANSITIONS
 
 HISTORY_LIMIT = 50
+LOOKUP_ACTION = "followup.lookup"
+THROTTLED_ACTION = "followup.throttled"
 
 
 class TransitionError(ValueError):
@@ -28,6 +34,60 @@ def association_pseudonym(
     if problem is not None:
         return problem
     return pseudonymise(pseudonym_key, association.slug, normalised).association
+
+
+def lookup_allowed(
+    limiter: RateLimiter,
+    user: User,
+    association: Association,
+    account_limits: str,
+    association_limits: str,
+) -> bool:
+    """Count one lookup against the account's and the association's budgets.
+
+    Every lookup counts, found or not: each one tells whether a code was met, so a sweep of
+    the code space is what the budgets stop. Refused when either budget is spent (then
+    nothing is counted)."""
+    budgets = [
+        *((item, "followup-account", str(user.id)) for item in parse_many(account_limits)),
+        *(
+            (item, "followup-association", str(association.id))
+            for item in parse_many(association_limits)
+        ),
+    ]
+    if not all(limiter.test(item, *keys) for item, *keys in budgets):
+        return False
+    return all([limiter.hit(item, *keys) for item, *keys in budgets])
+
+
+def record_lookup(session: Session, user: User, association: Association, found: bool) -> None:
+    """Audit a lookup: who and whether someone was found, never the code or its pseudonym."""
+    audit(session, LOOKUP_ACTION, actor=user, association_id=association.id, found=found)
+
+
+@dataclass(frozen=True, slots=True)
+class LookupVolume:
+    user: User
+    lookups: int
+    unusual: bool
+
+
+def lookup_volumes(
+    session: Session, association_id: int, since: datetime, unusual_from: int
+) -> list[LookupVolume]:
+    """Lookups by code per account of the association since `since`, most first."""
+    rows = session.execute(
+        select(User, func.count(AuditEntry.id))
+        .join(AuditEntry, AuditEntry.actor_id == User.id)
+        .where(
+            AuditEntry.action == LOOKUP_ACTION,
+            AuditEntry.association_id == association_id,
+            AuditEntry.occurred_at >= since,
+        )
+        .group_by(User.id)
+        .order_by(func.count(AuditEntry.id).desc(), User.id)
+    ).all()
+    return [LookupVolume(user, count, count >= unusual_from) for user, count in rows]
 
 
 def person_history(session: Session, association_id: int, pseudonym: str) -> Sequence[Contact]:

@@ -8,28 +8,31 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import get_settings
-from ..audit import audit
-from ..auth.access import current_association, roles_required
+from ..audit import audit, defer
+from ..auth.access import SESSION_USER_KEY, current_association, roles_required
+from ..auth.sessions import followup_pseudonym, set_followup_pseudonym
+from ..auth.throttle import current_limiter
 from ..capture.services import taxonomy_labels
 from ..capture.validation import code_message
 from ..clock import now_utc
+from ..errors import error_response
 from ..extensions import db
 from ..i18n import current_language
 from ..vocabulary import CAPTURE_ROLES, REFERRAL_STATUSES
 from .forms import FindPersonForm, ReferralStatusForm
 from .services import (
+    THROTTLED_ACTION,
     TransitionError,
     association_pseudonym,
     change_referral_status,
     get_referral,
+    lookup_allowed,
     next_statuses,
     person_history,
+    record_lookup,
 )
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
-
-# Only the association's pseudonym is kept in the (signed) session cookie, never the code.
-SESSION_KEY = "followup_pseudonym"
 
 Page = str | WerkzeugResponse | tuple[str, int]
 
@@ -39,13 +42,30 @@ Page = str | WerkzeugResponse | tuple[str, int]
 def find() -> Page:
     form = FindPersonForm()
     if form.validate_on_submit():
+        settings = get_settings(current_app)
+        association = current_association()
         pseudonym = association_pseudonym(
-            get_settings(current_app).pseudonym_key,
-            current_association(),
-            form.person_code.data or "",
+            settings.pseudonym_key, association, form.person_code.data or ""
         )
         if isinstance(pseudonym, str):
-            session[SESSION_KEY] = pseudonym
+            if not lookup_allowed(
+                current_limiter().limiter,
+                current_user,
+                association,
+                settings.followup_limit_account,
+                settings.followup_limit_association,
+            ):
+                defer(THROTTLED_ACTION, actor=current_user, association_id=association.id)
+                return error_response(
+                    429,
+                    _(
+                        "Trop de recherches par code : patientez avant d'en faire d'autres. "
+                        "Votre coordination en est informée."
+                    ),
+                )
+            found = bool(person_history(db.session, association.id, pseudonym))
+            record_lookup(db.session, current_user, association, found)
+            set_followup_pseudonym(db.session, _session_token(), pseudonym)
             return redirect(url_for("followup.person"))
         form.person_code.errors = [str(code_message(pseudonym))]
     status = 422 if form.is_submitted() else 200
@@ -55,8 +75,8 @@ def find() -> Page:
 @bp.get("/person")
 @roles_required(*CAPTURE_ROLES)
 def person() -> Page:
-    pseudonym = session.get(SESSION_KEY)
-    if not isinstance(pseudonym, str):
+    pseudonym = followup_pseudonym(db.session, _session_token())
+    if pseudonym is None:
         return redirect(url_for("followup.find"))
     contacts = person_history(db.session, current_association().id, pseudonym)
     return render_template(
@@ -67,6 +87,11 @@ def person() -> Page:
         labels=taxonomy_labels(db.session, current_language()),
         status_form=ReferralStatusForm(),
     )
+
+
+def _session_token() -> str:
+    """This login's server-side session id (the cookie's only content)."""
+    return str(session.get(SESSION_USER_KEY, ""))
 
 
 @bp.post("/referrals/<big_row_id:referral_id>/status")
