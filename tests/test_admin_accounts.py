@@ -107,7 +107,7 @@ def test_an_admin_creates_a_funder_without_association(
         ),
         ({"email": "x@demo.test", "role": "root"}, "role", "N'est pas un choix valide."),
         (
-            {"email": "x@demo.test", "role": "worker", "display_name": "a\x00b"},
+            {"email": "x@demo.test", "role": "worker", "display_name": "a\x07b"},
             "display_name",
             "Caractère invisible refusé : retapez le texte.",
         ),

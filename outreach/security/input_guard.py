@@ -1,8 +1,8 @@
 """Input no form or field can hold, refused before any view or the database sees it.
 
-PostgreSQL refuses the NUL character in text: a NUL byte in a form field, a query string
-or a JSON string used to end as a 500 (and SQLite stored it). No field of this app takes
-one, so every request carrying one gets a 400 with a message, whatever its route (a JSON body
+PostgreSQL refuses the NUL character in text: a NUL byte in a form field or a JSON
+string used to end as a 500 (and SQLite stored it). No field of this app takes one, so
+every body carrying one gets a 400 with a message, whatever its route (a JSON body
 the API's 422 for invalid input).
 
 Python's JSON decoder recurses once per nesting level: a body nested deeper than the
@@ -30,11 +30,11 @@ def _has_nul(text: str) -> bool:
 
 
 def refuse_nul_bytes() -> tuple[str | Response, int] | None:
-    """Before every request: a 400 when the path, query, form or JSON body holds a NUL."""
-    if _has_nul(request.path) or any(
-        _has_nul(key) or _has_nul(value) for key, value in request.args.items(multi=True)
-    ):
-        return _refused()
+    """Before every request: a 400 when a form or JSON body holds a NUL.
+
+    Paths and query parameters are matched against routes, codes and patterns before any
+    query uses them, so a NUL there finds nothing (404) or is ignored (a `next=` leads home).
+    """
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if any(_has_nul(key) or _has_nul(value) for key, value in request.form.items(multi=True)):
             return _refused()
