@@ -129,7 +129,8 @@ def main() -> None:
                     db.session.commit()
                 else:
                     plan = Plan(args.contacts, args.weeks, args.people, 0, seed=2026)
-                    Loader(plan, now_utc()).load()
+                    facts = Loader(plan, now_utc()).load()
+                    print(f"loaded in {facts['load_s']:.0f} s, roll-up {facts['refresh_s']:.1f} s")
                     settle(kind)
             total = db.session.scalar(select(func.count(Contact.id)))
             print(f"{total} contacts, {kind}, T={table.threshold}, D={table.max_noise}")
