@@ -165,7 +165,7 @@ def _additive_sums(session: Session, week: str) -> WeekSums:
 def _additive_key_sums(session: Session, week: str, master_key: str) -> WeekSums:
     """The record keys of the additive measures' records, summed per association and zone."""
     sums: WeekSums = defaultdict(lambda: defaultdict(int))
-    keys: dict[str, tuple[int, tuple[int, int]]] = {}
+    keys: dict[int, tuple[int, tuple[int, int]]] = {}
     contacts = session.execute(
         select(
             Contact.id,
