@@ -70,8 +70,10 @@ class Settings:
     audit_retention_months: int = 12
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
     trusted_proxy_hops: int = 0
-    # Funders' figures: counts from 1 to threshold - 1 are hidden ("< 5").
+    # Funders' figures (cell key method, docs/reports.md): counts from 1 to threshold - 1
+    # are published as 0; larger counts move by at most perturbation_max_noise.
     suppression_threshold: int = 5
+    perturbation_max_noise: int = 3
     testing: bool = False
 
     @property
@@ -108,6 +110,7 @@ class Settings:
             audit_retention_months=_positive_int(environ, "AUDIT_RETENTION_MONTHS", 12),
             trusted_proxy_hops=_positive_int(environ, "TRUSTED_PROXY_HOPS", 0, minimum=0),
             suppression_threshold=_positive_int(environ, "SUPPRESSION_THRESHOLD", 5, minimum=2),
+            perturbation_max_noise=_positive_int(environ, "PERTURBATION_MAX_NOISE", 3, minimum=2),
         )
         settings.validate()
         return settings

@@ -447,6 +447,8 @@ class WeeklyRollup(Base):
     zone_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     measure: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+    # Sum modulo cellkey.KEY_SPACE of the record keys of the records counted (funders' noise).
+    key_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_weekly_rollup_association_week", "association_id", "iso_week"),)
 
@@ -462,22 +464,6 @@ class WeeklyPerson(Base):
     iso_week: Mapped[str] = mapped_column(String(8), primary_key=True)
 
     __table_args__ = (Index("ix_weekly_people_week", "iso_week"),)
-
-
-class WeekProtection(Base):
-    """The small-cell protection of one indicator's weekly table, kept in the database so
-    that a restart or another app instance does not redo it. Valid while the week's roll-up
-    version, the threshold and the table's cells (digest of their keys) stay the same."""
-
-    __tablename__ = "week_protections"
-
-    iso_week: Mapped[str] = mapped_column(String(8), primary_key=True)
-    indicator: Mapped[str] = mapped_column(String(64), primary_key=True)
-    threshold: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    cells_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger)
-    # One letter per cell, in the order the digest covers: p published, s small, m masked.
-    statuses: Mapped[str] = mapped_column(Text)
 
 
 class RollupStale(Base):

@@ -62,3 +62,11 @@ def test_suppression_threshold_is_configured_once_and_checked() -> None:
     assert Settings.from_env({"SUPPRESSION_THRESHOLD": "10"}).suppression_threshold == 10
     with pytest.raises(ConfigError, match="SUPPRESSION_THRESHOLD"):
         Settings.from_env({"SUPPRESSION_THRESHOLD": "1"})
+
+
+def test_perturbation_max_noise_is_configured_once_and_checked() -> None:
+    assert Settings.from_env({}).perturbation_max_noise == 3
+    assert Settings.from_env({"PERTURBATION_MAX_NOISE": "4"}).perturbation_max_noise == 4
+    for bad in ("1", "0", "three"):
+        with pytest.raises(ConfigError, match="PERTURBATION_MAX_NOISE"):
+            Settings.from_env({"PERTURBATION_MAX_NOISE": bad})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -45,7 +46,7 @@ def test_supervisor_sees_own_association_week_only(
     assert client.get(f"/patrols/{patrol_id}").status_code == 404
 
 
-def test_funder_summary_hides_small_weekly_counts(
+def test_funder_summary_shows_small_weekly_counts_as_zero(
     client: FlaskClient, auth: AuthActions, app: Flask, world: World
 ) -> None:
     auth.login_as(world, "worker")
@@ -64,8 +65,12 @@ def test_funder_summary_hides_small_weekly_counts(
     auth.login_as(world, "funder")
     page = text_of(client.get("/summary"))
     assert f"Semaine {last_week}" in page
-    assert 'class="num">< 5</td>' in page
-    assert 'class="num">3</td>' not in page  # three contacts: a small count, never shown
+    # Three contacts: a small count, published as 0, which the page explains.
+    assert re.search(
+        r'def-contacts" class="defined">Contacts</a></th>\s*<td class="num">0</td>', page
+    )
+    assert "« 0 » signifie « aucun ou moins de 8 »" in page
+    assert "< 5" not in page and "masqué" not in page
     assert "Éli" not in page and not any(p and p in page for p in pseudonyms)
 
 
@@ -159,5 +164,8 @@ def test_the_suppression_threshold_comes_from_the_settings(
     funder = AuthActions(stricter.test_client())
     funder.login_as(world, "funder")
     page = text_of(funder.client.get("/summary"))
-    assert 'class="num">< 10</td>' in page
-    assert 'class="num">6</td>' not in page  # six contacts: under this threshold
+    # Six contacts: under this threshold, published as 0.
+    assert re.search(
+        r'def-contacts" class="defined">Contacts</a></th>\s*<td class="num">0</td>', page
+    )
+    assert "moins de 13" in page

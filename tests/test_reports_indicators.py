@@ -10,26 +10,18 @@ spellings of their code ("Éli 1990", "eli-1990", "ELI 1990") by both associatio
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from config import Settings
 from outreach.extensions import db
-from outreach.models import ALL, Association, User, WeekProtection, Zone
+from outreach.models import ALL, Association
 from outreach.reports.indicators import Registry
-from outreach.reports.periods import month_period, quarter_period, week_period, ytd_period
+from outreach.reports.periods import month_period, quarter_period, ytd_period
 from outreach.reports.services import (
-    Cell,
     Measures,
     dashboard,
-    funders_summary,
     load_measures,
-    ordered_associations,
-    ordered_zones,
     referral_statuses,
 )
-from outreach.reports.suppression import Status
 
-from .conftest import World
 from .reports_fixtures import (  # noqa: F401 (fixtures)
     W13,
     W14,
@@ -148,89 +140,3 @@ def test_dashboard_beside_the_previous_week(scene: Scene, registry: Registry) ->
     }
     zones = {row.zone.code: row.values for row in data.zones}
     assert zones["pantin"]["contacts"] == 2
-
-
-def test_funders_see_protected_totals(scene: Scene, registry: Registry) -> None:
-    summary = funders_summary(db.session, week_period(W14), threshold=5)
-    totals = {row.indicator.code: row.total for row in summary.rows}
-    assert totals["contacts"].status is Status.PUBLISHED and totals["contacts"].value == 7
-    assert (
-        totals["people_distinct"].status is Status.SMALL and totals["people_distinct"].value is None
-    )
-    assert totals["patrols"].status is Status.PUBLISHED  # the teams' activity is never hidden
-    # Contacts by zone: Stalingrad 4 and Pantin 2 are both small, Saint-Denis 1 too.
-    by_zone = summary.by_zone["contacts"]
-    assert {by_zone[scene.stalingrad].status, by_zone[scene.pantin].status} == {Status.SMALL}
-    assert all(
-        cell.value is None or cell.value == 0 or cell.value >= 5 for cell in by_zone.values()
-    )
-    assert summary.by_zone["contacts"][scene.saint_denis].value is None
-
-
-def test_funders_figures_follow_contacts_written_since_the_last_view(
-    scene: Scene, registry: Registry, world: World, settings: Settings
-) -> None:
-    before = funders_summary(db.session, week_period(W14), threshold=5)
-    assert before.by_zone["contacts"][scene.saint_denis].status is Status.SMALL
-    demo = db.session.get(Association, scene.demo)
-    worker = db.session.get(User, world.id_of("worker"))
-    assert demo and worker
-    for day in range(6):
-        add_contact(
-            db.session, settings, demo, worker, paris(2026, 4, 1 + day % 5, 15), "saint_denis"
-        )
-    db.session.commit()
-    after = funders_summary(db.session, week_period(W14), threshold=5)
-    assert after.by_zone["contacts"][scene.saint_denis] == Cell(7, Status.PUBLISHED)
-
-
-def stored_protection(indicator: str, week: str) -> WeekProtection:
-    row = db.session.scalars(
-        select(WeekProtection).where(
-            WeekProtection.iso_week == week, WeekProtection.indicator == indicator
-        )
-    ).one()
-    return row
-
-
-def test_weekly_protections_are_stored_and_read_back(scene: Scene, registry: Registry) -> None:
-    """A restart (or another instance) reads the statuses instead of protecting again."""
-    funders_summary(db.session, week_period(W14), threshold=5)
-    db.session.commit()
-    protected = {i.code for i in registry.indicators if i.protection in ("count", "share")}
-    stored = set(
-        db.session.scalars(select(WeekProtection.indicator).where(WeekProtection.iso_week == W14))
-    )
-    assert stored == protected
-    contacts = stored_protection("contacts", W14)
-    cells = 1 + len(ordered_zones(db.session)) + len(ordered_associations(db.session))
-    assert len(contacts.statuses) == cells and contacts.statuses[0] == "p"
-    # Rewritten behind the app's back, the stored answer is the one used: nothing recomputed.
-    contacts.statuses = "m" * cells
-    db.session.commit()
-    again = funders_summary(db.session, week_period(W14), threshold=5)
-    assert next(r.total for r in again.rows if r.indicator.code == "contacts") == Cell(
-        None, Status.SUPPRESSED
-    )
-
-
-def test_stored_protections_follow_the_tables_layout(
-    scene: Scene, registry: Registry, world: World, settings: Settings
-) -> None:
-    """A new zone changes every table: protections stored for the old layout are ignored."""
-    funders_summary(db.session, week_period(W14), threshold=5)
-    stored_protection("contacts", W14).statuses = "m" * len(
-        stored_protection("contacts", W14).statuses
-    )
-    db.session.add(Zone(code="new_zone", name="Nouvelle zone", departement="93", position=99))
-    db.session.commit()
-    after = funders_summary(db.session, week_period(W14), threshold=5)
-    assert next(r.total for r in after.rows if r.indicator.code == "contacts") == Cell(
-        7, Status.PUBLISHED
-    )
-    digests = set(
-        db.session.scalars(
-            select(WeekProtection.cells_digest).where(WeekProtection.indicator == "contacts")
-        )
-    )
-    assert len(digests) == 2

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
 from config import Settings
+from outreach import get_settings
 from outreach.clock import is_night, iso_week_of
 from outreach.extensions import db
 from outreach.models import (
@@ -32,6 +33,7 @@ from outreach.models import (
     WeeklyRollup,
 )
 from outreach.pseudonyms import normalise_code, pseudonymise
+from outreach.reports.cellkey import KEY_SPACE, contact_record_key, person_record_key
 from outreach.reports.periods import month_start_week, quarter_start_week, year_start_week
 from outreach.reports.rollup import rebuild_all, refresh
 
@@ -53,10 +55,13 @@ ZONES = ["stalingrad", "pantin"]
 Key = tuple[str, int, int, str]
 
 
-def expected_rollup() -> dict[Key, int]:
-    """The measures computed from scratch from the raw rows, in Python."""
+def expected_rollup() -> dict[Key, tuple[int, int]]:
+    """The measures and their record key sums, computed from scratch from the raw rows."""
+    master_key = get_settings(current_app).pseudonym_key
     contacts = db.session.scalars(select(Contact)).all()
     values: Counter[Key] = Counter()
+    keys: Counter[Key] = Counter()
+    regional: dict[str, str] = {}
     present: dict[tuple[int, int, str], set[str]] = defaultdict(set)  # (a, z, pseudonym) -> weeks
     for contact in contacts:
         week = contact.iso_week
@@ -66,6 +71,9 @@ def expected_rollup() -> dict[Key, int]:
             (ALL, contact.zone_id),
             (ALL, ALL),
         ]
+        record_key = contact_record_key(master_key, str(contact.id))
+        if contact.pseudonym_association:
+            regional[contact.pseudonym_association] = contact.pseudonym_region
         measures: Counter[str] = Counter(
             contacts=1,
             contacts_anonymous=contact.pseudonym_region is None,
@@ -76,22 +84,29 @@ def expected_rollup() -> dict[Key, int]:
         )
         for need in contact.needs:
             measures[f"need.{need.need_code}"] += 1
-        for material in contact.materials:
-            measures[f"material.{material.material_code}"] += material.quantity
         for referral in contact.referrals:
             measures[f"referral.{referral.destination_code}"] += 1
             measures["referrals"] += 1
             measures["referrals_accompanied"] += referral.accompanied
             measures["referrals_attended"] += referral.status == "attended"
+        # Records counted, each adding its key: a contact, a need, a referral; for material,
+        # the contact that received it (once, whatever the quantity).
+        counted = Counter(measures)
+        for material in contact.materials:
+            measures[f"material.{material.material_code}"] += material.quantity
+            counted[f"material.{material.material_code}"] += material.quantity > 0
         for association_id, zone in levels:
             for measure, value in measures.items():
                 values[week, association_id, zone, measure] += value
+                keys[week, association_id, zone, measure] += record_key * counted[measure]
             pseudonym = (
                 contact.pseudonym_association if association_id != ALL else contact.pseudonym_region
             )
             if pseudonym:
                 present[association_id, zone, pseudonym].add(week)
-    for (association_id, zone, _), weeks in present.items():
+    for (association_id, zone, pseudonym), weeks in present.items():
+        region = pseudonym if association_id == ALL else regional[pseudonym]
+        person_key = person_record_key(master_key, region)
         for week in weeks:
             earlier = [other for other in weeks if other < week]
 
@@ -109,12 +124,23 @@ def expected_rollup() -> dict[Key, int]:
                 year_start_week(week)
             )
             values[week, association_id, zone, "people_first_ever"] += first_since(None)
-    return {key: value for key, value in values.items() if value}
+            for measure, first in (
+                ("people", True),
+                ("people_first_month", first_since(month_start_week(week))),
+                ("people_first_quarter", first_since(quarter_start_week(week))),
+                ("people_first_year", first_since(year_start_week(week))),
+                ("people_first_ever", first_since(None)),
+            ):
+                keys[week, association_id, zone, measure] += person_key * first
+    return {key: (value, keys[key] % KEY_SPACE) for key, value in values.items() if value}
 
 
-def stored_rollup() -> dict[Key, int]:
+def stored_rollup() -> dict[Key, tuple[int, int]]:
     return {
-        (row.iso_week, row.association_id, row.zone_id, row.measure): int(row.value)
+        (row.iso_week, row.association_id, row.zone_id, row.measure): (
+            int(row.value),
+            row.key_sum,
+        )
         for row in db.session.scalars(select(WeeklyRollup))
     }
 
@@ -283,7 +309,7 @@ def test_material_quantities_are_summed(app: Flask, world: World, settings: Sett
             add_contact(db.session, settings, demo, worker, WHEN[0], materials={"filter": quantity})
         db.session.commit()
         refresh(db.session)
-        assert stored_rollup()["2025-W52", ALL, ALL, "material.filter"] == 5
+        assert stored_rollup()["2025-W52", ALL, ALL, "material.filter"][0] == 5
         assert db.session.scalar(select(func.sum(ContactMaterial.quantity))) == 5
 
 
@@ -314,7 +340,9 @@ def test_one_person_met_every_week_by_both_associations(
         stored = stored_rollup()
         assert stored == expected_rollup()
         firsts = {
-            measure: [stored.get((iso_week_of(when), ALL, ALL, measure), 0) for when in WHEN]
+            measure: [
+                stored.get((iso_week_of(when), ALL, ALL, measure), (0, 0))[0] for when in WHEN
+            ]
             for measure in ("people_first_month", "people_first_quarter", "people_first_year")
         }
         assert firsts == {

@@ -1,7 +1,7 @@
-"""Funders' summary: protected aggregates across associations, for fixed periods only.
+"""Funders' summary: published aggregates across associations, for fixed periods only.
 
-The figures themselves come from outreach/reports (registry, roll-up, suppression); this
-module chooses the period, flattens the protected figures for the CSV, and keeps the
+The figures themselves come from outreach/reports (registry, roll-up, cell key method); this
+module chooses the period, flattens the published figures for the CSV, and keeps the
 admin's targets.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .. import get_settings
 from ..clock import now_utc
 from ..models import IndicatorTarget, User
+from ..reports.cellkey import PTable
 from ..reports.csv_export import Cell as CsvCell
 from ..reports.periods import (
     PERIOD_KINDS,
@@ -29,12 +30,12 @@ from ..reports.periods import (
     week_period,
 )
 from ..reports.services import Cell, FundersSummary, plan_start_week
-from ..reports.suppression import Status
 
 
-def suppression_threshold() -> int:
-    """Counts from 1 to threshold - 1 are hidden (`SUPPRESSION_THRESHOLD`, default 5)."""
-    return get_settings(current_app).suppression_threshold
+def perturbation_table() -> PTable:
+    """The ptable of `SUPPRESSION_THRESHOLD` and `PERTURBATION_MAX_NOISE`."""
+    settings = get_settings(current_app)
+    return PTable(settings.suppression_threshold, settings.perturbation_max_noise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +74,17 @@ SUMMARY_HEADER = [
 
 
 def summary_rows(summary: FundersSummary) -> Iterator[list[CsvCell]]:
-    """The protected figures, one row per indicator and cell (total: zone and association empty)."""
+    """The published figures, one row per indicator and cell (total: zone and association
+    empty); shares and rates as fractions rounded to 2 decimals."""
     period = summary.period
     zones = {zone.id: zone.code for zone in summary.zones}
     associations = {association.id: association.slug for association in summary.associations}
 
     def row(code: str, zone: str, association: str, cell: Cell) -> list[CsvCell]:
-        note = {
-            Status.PUBLISHED: "",
-            Status.SMALL: f"< {summary.threshold}",
-            Status.SUPPRESSED: "masqué",
-        }[cell.status]
         value = cell.value
-        if value is not None and summary.registry[code].unit == "count":
-            value = int(value)
+        if value is not None:
+            unit = summary.registry[code].unit
+            value = int(value) if unit == "count" else round(value, 2)
         return [
             period.kind,
             period.key,
@@ -96,7 +94,7 @@ def summary_rows(summary: FundersSummary) -> Iterator[list[CsvCell]]:
             association,
             code,
             value,
-            note,
+            cell.note,
         ]
 
     for figure in summary.rows:

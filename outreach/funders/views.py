@@ -14,19 +14,19 @@ from ..audit import audit
 from ..auth.access import roles_required
 from ..extensions import db
 from ..reports.csv_export import csv_lines
-from ..reports.formatting import format_protected, format_value
+from ..reports.formatting import format_value
 from ..reports.indicators import FAMILY_TITLES
-from ..reports.presenters import protected_trend_chart
+from ..reports.presenters import published_trend_chart
 from ..reports.services import FundersSummary, funders_summary, load_registry
 from .forms import TARGET_PERIOD_LABELS, TargetForm
 from .services import (
     SUMMARY_HEADER,
     PeriodChoices,
     period_choices,
+    perturbation_table,
     set_target,
     summary_filename,
     summary_rows,
-    suppression_threshold,
     targets,
 )
 
@@ -41,7 +41,7 @@ def _summary_from_request(
     choices = period_choices(db.session, request.args.get("period"))
     if choices is None:
         abort(404)
-    summary = funders_summary(db.session, choices.chosen, suppression_threshold(), breakdowns)
+    summary = funders_summary(db.session, choices.chosen, perturbation_table(), breakdowns)
     return choices, summary
 
 
@@ -58,13 +58,10 @@ def summary() -> str:
         data=data,
         breakdown=data.registry[breakdown],
         trend_charts={
-            code: protected_trend_chart(
-                data.registry[code], data.trend_weeks, cells, data.threshold
-            )
+            code: published_trend_chart(data.registry[code], data.trend_weeks, cells)
             for code, cells in data.trends.items()
         },
         family_titles=FAMILY_TITLES,
-        format_protected=format_protected,
         format_value=format_value,
     )
 

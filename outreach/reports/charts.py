@@ -22,7 +22,7 @@ BAR_ROW = 30
 class Point:
     label: str  # short label under the bar
     value: float | None  # None: nothing to draw (hidden or undefined)
-    text: str  # the value as shown to a reader, e.g. "12", "< 5", "masqué"
+    text: str  # the value as shown to a reader, e.g. "12", "45 %"
 
     def caption(self) -> str:
         """The label and its value, as a tooltip or a description reads them."""

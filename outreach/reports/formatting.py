@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 
 from ..i18n import current_language
 from .indicators import Indicator
-from .suppression import Status
 
 # French keeps an ordinary space before "%" (CLDR's is unbreakable), so that the narrow
 # columns of the report tables may wrap on a phone; other languages take CLDR's ("70%").
@@ -22,16 +21,6 @@ def format_value(indicator: Indicator, value: float | None) -> str:
     if indicator.unit in ("rate", "hours"):
         return format_decimal(value, "#,##0.0")
     return format_decimal(value, "#,##0")
-
-
-def format_protected(
-    indicator: Indicator, value: float | None, status: Status, threshold: int
-) -> str:
-    if status is Status.SMALL:
-        return _("< %(threshold)s", threshold=threshold)
-    if status is Status.SUPPRESSED:
-        return _("masqué")
-    return format_value(indicator, value)
 
 
 def format_change(indicator: Indicator, value: float | None, previous: float | None) -> str:

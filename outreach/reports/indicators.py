@@ -24,12 +24,12 @@ from ..i18n import lazy_localized
 from ..models import Contact, Referral
 
 Unit = Literal["count", "share", "rate", "hours"]
-# How funders' figures are protected (see suppression.py):
-#   count: the cell itself is a protected count;
-#   share: its numerator and the rest of its denominator are protected counts;
-#   rate_of_contacts: shown only where the contacts it divides are shown;
-#   group: shown only where every component indicator is shown;
-#   activity: the teams' own activity (patrols, hours), not people: never hidden.
+# What funders' figures are made of (services.PublishedFigures, cell key method):
+#   count: one perturbed count (its numerator's records, as one cell);
+#   share: perturbed numerator / perturbed denominator;
+#   rate_of_contacts: perturbed contacts / exact patrol hours;
+#   group: one perturbed count of the records of its component destinations;
+#   activity: the teams' own activity (patrols, hours), not people: exact.
 Protection = Literal["count", "share", "rate_of_contacts", "group", "activity"]
 Family = Literal["need", "material", "referral"]
 
@@ -120,16 +120,6 @@ class Indicator:
             bottom = bottom / 60  # patrol minutes to hours
         return top / bottom if bottom else None
 
-    def protected_parts(self, sums: Mapping[str, float]) -> tuple[int, ...]:
-        """The counts whose protection decides whether a share may be shown."""
-        if len(self.numerator) == 1 and self.protection != "share":
-            return (int(sums.get(self.numerator[0], 0)),)
-        top = int(sum(sums.get(measure, 0) for measure in self.numerator))
-        if self.protection == "share":
-            bottom = int(sum(sums.get(measure, 0) for measure in self.denominator))
-            return (top, bottom - top)
-        return (top,)
-
 
 def _static() -> tuple[Indicator, ...]:
     return (
@@ -206,7 +196,7 @@ def _static() -> tuple[Indicator, ...]:
             "Patrols",
             _l(
                 "Tournées commencées dans la période (heure de Paris), dans la zone où elles "
-                "commencent. Activité des équipes : jamais masquée."
+                "commencent. Activité des équipes : chiffre exact."
             ),
             "count",
             ("patrols",),

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .charts import Point, bar_chart, column_chart
-from .formatting import format_protected, format_value
+from .formatting import format_value
 from .indicators import Indicator
 from .services import Cell, Figure
 
@@ -54,15 +54,11 @@ def trend_chart(
     return _weekly(indicator, weeks, points, title)
 
 
-def protected_trend_chart(
-    indicator: Indicator, weeks: Sequence[str], cells: Sequence[Cell], threshold: int
+def published_trend_chart(
+    indicator: Indicator, weeks: Sequence[str], cells: Sequence[Cell]
 ) -> Chart:
     points = [
-        Point(
-            short_week(week),
-            cell.value,
-            format_protected(indicator, cell.value, cell.status, threshold),
-        )
+        Point(short_week(week), cell.value, format_value(indicator, cell.value))
         for week, cell in zip(weeks, cells, strict=True)
     ]
     title = _("%(indicator)s par semaine, toutes associations", indicator=indicator.label)

@@ -6,7 +6,10 @@ materials or referrals is written, and mark the later weeks of the same person t
 recomputes the stale weeks from the raw rows, in SQL, and nothing else. Rows are stored
 for each association and zone, for each association with zone 0 (all zones), and for
 association 0 (all associations, counted with the regional pseudonym), with and without
-zones. Only non-zero values are stored.
+zones. Only non-zero values are stored, each with the sum modulo KEY_SPACE of the record keys
+of the records it counts (cellkey.py): the contact's key for contact, need, material and
+referral measures, the person's key (from the regional pseudonym) for people measures. Key
+sums add up over weeks and levels like the values they go with.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 
-from sqlalchemy import Select, case, delete, func, insert, literal, select, text
+from flask import current_app
+from sqlalchemy import Select, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session, aliased
 
+from .. import get_settings
 from ..models import (
     ALL,
     Contact,
@@ -28,6 +33,7 @@ from ..models import (
     WeeklyPerson,
     WeeklyRollup,
 )
+from .cellkey import KEY_SPACE, contact_record_key, person_record_key
 from .indicators import contact_measure_sql, family_measure, referral_measure_sql
 from .periods import month_start_week, quarter_start_week, year_start_week
 
@@ -92,9 +98,13 @@ def _rebuild_week(session: Session, week: str) -> None:
     version = session.get(RollupWeek, week) or RollupWeek(iso_week=week)
     version.version = secrets.randbits(62)
     session.add(version)
+    master_key = get_settings(current_app).pseudonym_key
     sums = _with_totals(_additive_sums(session, week))
-    for key, values in _people_sums(session, week).items():
+    key_sums = _with_totals(_additive_key_sums(session, week, master_key))
+    people, people_keys = _people_sums(session, week, master_key)
+    for key, values in people.items():
         sums.setdefault(key, {}).update(values)
+        key_sums.setdefault(key, {}).update(people_keys[key])
     rows = [
         {
             "iso_week": week,
@@ -102,6 +112,7 @@ def _rebuild_week(session: Session, week: str) -> None:
             "zone_id": zone_id,
             "measure": measure,
             "value": value,
+            "key_sum": key_sums.get((association_id, zone_id), {}).get(measure, 0) % KEY_SPACE,
         }
         for (association_id, zone_id), values in sums.items()
         for measure, value in values.items()
@@ -151,6 +162,66 @@ def _additive_sums(session: Session, week: str) -> WeekSums:
     return sums
 
 
+def _additive_key_sums(session: Session, week: str, master_key: str) -> WeekSums:
+    """The record keys of the additive measures' records, summed per association and zone."""
+    sums: WeekSums = defaultdict(lambda: defaultdict(int))
+    keys: dict[int, tuple[int, tuple[int, int]]] = {}
+    contacts = session.execute(
+        select(
+            Contact.id,
+            Contact.association_id,
+            Contact.zone_id,
+            Contact.pseudonym_region.is_(None),
+            Contact.gender,
+            Contact.night,
+            Contact.first_contact,
+        ).where(Contact.iso_week == week)
+    )
+    for contact_id, association_id, zone_id, anonymous, gender, night, first in contacts:
+        record_key = contact_record_key(master_key, str(contact_id))
+        cell = (association_id, zone_id)
+        keys[contact_id] = (record_key, cell)
+        flags = {
+            "contacts": True,
+            "contacts_anonymous": anonymous,
+            "contacts_women": gender == "female",
+            "contacts_gender_known": gender != "unknown",
+            "contacts_night": bool(night),
+            "first_contacts_anonymous": anonymous and bool(first),
+        }
+        for measure, counted in flags.items():
+            if counted:
+                sums[cell][measure] += record_key
+    of_week = Contact.iso_week == week
+    for contact_id, code in session.execute(
+        select(ContactNeed.contact_id, ContactNeed.need_code).join(Contact).where(of_week)
+    ):
+        record_key, cell = keys[contact_id]
+        sums[cell][family_measure("need", code)] += record_key
+    for contact_id, code in session.execute(
+        select(ContactMaterial.contact_id, ContactMaterial.material_code)
+        .join(Contact)
+        .where(of_week, ContactMaterial.quantity > 0)
+    ):
+        record_key, cell = keys[contact_id]
+        sums[cell][family_measure("material", code)] += record_key
+    for contact_id, code, accompanied, status in session.execute(
+        select(
+            Referral.contact_id, Referral.destination_code, Referral.accompanied, Referral.status
+        )
+        .join(Contact)
+        .where(of_week)
+    ):
+        record_key, cell = keys[contact_id]
+        sums[cell][family_measure("referral", code)] += record_key
+        sums[cell]["referrals"] += record_key
+        if accompanied:
+            sums[cell]["referrals_accompanied"] += record_key
+        if status == "attended":
+            sums[cell]["referrals_attended"] += record_key
+    return {cell: dict(values) for cell, values in sums.items()}
+
+
 def _with_totals(sums: WeekSums) -> WeekSums:
     """Add the association totals (zone 0), the zone totals and the grand total (association 0)."""
     totals: WeekSums = defaultdict(lambda: defaultdict(int))
@@ -161,8 +232,9 @@ def _with_totals(sums: WeekSums) -> WeekSums:
     return {key: dict(values) for key, values in totals.items()}
 
 
-def _people_sums(session: Session, week: str) -> WeekSums:
-    """People present in the week, and those seen for the first time in its month, etc."""
+def _people_sums(session: Session, week: str, master_key: str) -> tuple[WeekSums, WeekSums]:
+    """People present in the week, and those seen for the first time in its month, etc.;
+    and the same with each person's record key instead of 1."""
     earlier = aliased(WeeklyPerson)
     present = WeeklyPerson
     previous = (
@@ -175,29 +247,40 @@ def _people_sums(session: Session, week: str) -> WeekSums:
         )
         .scalar_subquery()
     )
-    seen = (
-        select(present.association_id, present.zone_id, previous.label("previous"))
-        .where(present.iso_week == week)
-        .subquery()
+    regional = dict(
+        session.execute(
+            select(Contact.pseudonym_association, Contact.pseudonym_region)
+            .where(Contact.iso_week == week, Contact.pseudonym_association.is_not(None))
+            .distinct()
+        ).all()
     )
-
-    def first_since(start: str | None) -> object:
-        before = seen.c.previous.is_(None)
-        if start is not None:
-            before = before | (seen.c.previous < start)
-        return func.sum(case((before, 1), else_=0))
-
-    measures = {
-        "people": func.count(),
-        "people_first_month": first_since(month_start_week(week)),
-        "people_first_quarter": first_since(quarter_start_week(week)),
-        "people_first_year": first_since(year_start_week(week)),
-        "people_first_ever": first_since(None),
+    starts = {
+        "people_first_month": month_start_week(week),
+        "people_first_quarter": quarter_start_week(week),
+        "people_first_year": year_start_week(week),
+        "people_first_ever": None,
     }
-    query = select(seen.c.association_id, seen.c.zone_id, *measures.values()).group_by(
-        seen.c.association_id, seen.c.zone_id
+    counts: WeekSums = defaultdict(lambda: defaultdict(int))
+    keys: WeekSums = defaultdict(lambda: defaultdict(int))
+    person_keys: dict[str, int] = {}
+    query = select(present.association_id, present.zone_id, present.pseudonym, previous).where(
+        present.iso_week == week
     )
-    return {
-        (association_id, zone_id): dict(zip(measures, map(int, values), strict=True))
-        for association_id, zone_id, *values in session.execute(query)
-    }
+    for association_id, zone_id, pseudonym, last_seen in session.execute(query):
+        region = pseudonym if association_id == ALL else regional[pseudonym]
+        if region not in person_keys:
+            person_keys[region] = person_record_key(master_key, region)
+        record_key = person_keys[region]
+        cell = (association_id, zone_id)
+        measures = ["people"] + [
+            measure
+            for measure, start in starts.items()
+            if last_seen is None or (start is not None and last_seen < start)
+        ]
+        for measure in measures:
+            counts[cell][measure] += 1
+            keys[cell][measure] += record_key
+    return (
+        {cell: {m: counts[cell].get(m, 0) for m in ("people", *starts)} for cell in counts},
+        {cell: dict(values) for cell, values in keys.items()},
+    )

@@ -6,15 +6,13 @@ Plain functions over a session, testable without HTTP. They read the weekly roll
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ColumnElement, case, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -27,11 +25,10 @@ from ..models import (
     Patrol,
     Referral,
     ReferralDestination,
-    RollupWeek,
     WeeklyRollup,
-    WeekProtection,
     Zone,
 )
+from .cellkey import KEY_SPACE, PTable
 from .indicators import (
     PEOPLE,
     Family,
@@ -43,7 +40,6 @@ from .indicators import (
 )
 from .periods import Period, shift_week, week_period, week_start_utc, weeks_between
 from .rollup import refresh
-from .suppression import TOTAL, CellKey, Status, WeekTable, inherit, protect_week
 
 TREND_WEEKS = 12
 Key = tuple[str, int, int]  # (week, association_id or ALL, zone_id or ALL)
@@ -272,98 +268,55 @@ def referral_statuses(session: Session, association_id: int, week: str) -> list[
     return [(status, int(count)) for status, count in rows]
 
 
-# --- Funders: protected figures --------------------------------------------------------
+# --- Funders: published figures (cell key method) --------------------------------------
+
+CellRef = tuple[str, int]  # ("total", 0), ("zone", zone_id) or ("association", id)
+TOTAL: CellRef = ("total", 0)
+Note = Literal["cell-key", "derived", ""]
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
+    """A published figure: a perturbed count ("cell-key"), a share or rate computed from
+    perturbed counts ("derived"; None when its denominator is 0), or an exact figure of the
+    teams' activity ("")."""
+
     value: float | None
-    status: Status
-
-    @property
-    def shown(self) -> bool:
-        return self.status is Status.PUBLISHED
+    note: Note
 
 
-# Weekly protections are kept in the database (week_protections): one row per week and
-# indicator, valid while the week's roll-up version, the threshold and the cells stay the same.
-STATUS_LETTERS = {Status.PUBLISHED: "p", Status.SMALL: "s", Status.SUPPRESSED: "m"}
-LETTER_STATUSES = {letter: status for status, letter in STATUS_LETTERS.items()}
+class PublishedFigures:
+    """Every indicator for every cell (total, zones, associations) of fixed periods, as
+    published to funders. Each period is a cell of its own: its true counts and record key
+    sums are sums of weekly roll-up rows (in SQL), then perturbed once through the ptable."""
 
-
-def cells_digest(cells: Sequence[CellKey]) -> str:
-    """Names a table's layout: the stored letters follow this order of cells."""
-    layout = ",".join(f"{kind}:{ident}" for kind, ident in cells)
-    return hashlib.sha256(layout.encode()).hexdigest()
-
-
-def _store_protections(session: Session, rows: list[dict[str, str | int]]) -> None:
-    """Insert or replace; two readers protecting the same week at once write the same rows."""
-    if not rows:
-        return
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WeekProtection)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["iso_week", "indicator", "threshold", "cells_digest"],
-            set_={"version": statement.excluded.version, "statuses": statement.excluded.statuses},
-        ),
-        sorted(rows, key=lambda row: (str(row["iso_week"]), str(row["indicator"]))),
-    )
-
-
-class ProtectedFigures:
-    """Every indicator for every cell (total, zones, associations) of some weeks, protected.
-
-    Weekly cells are protected table by table (suppression.protect_week), once per version
-    of the week's roll-up, and kept in week_protections; a period's cell is published only
-    if all its weekly cells are. Only the weeks whose statuses are not stored yet are read
-    row by row; a period's figures are summed in SQL.
-    """
-
-    def __init__(
-        self,
-        session: Session,
-        registry: Registry,
-        cells: Sequence[CellKey],
-        threshold: int,
-        weeks: Sequence[str],
-    ) -> None:
+    def __init__(self, session: Session, registry: Registry, table: PTable, last_week: str) -> None:
         self.session = session
         self.registry = registry
-        self.cells = tuple(cells)
-        self.threshold = threshold
-        first, last = weeks[0], weeks[-1]
-        refresh(session, up_to=last)
-        versions = dict(
-            session.execute(
-                select(RollupWeek.iso_week, RollupWeek.version).where(
-                    RollupWeek.iso_week.between(first, last)
-                )
-            ).all()
-        )
-        self.statuses = self._protect(weeks, {week: int(versions.get(week, 0)) for week in weeks})
-        self._period_sums: dict[tuple[str, str, str], dict[tuple[int, int], dict[str, float]]] = {}
+        self.table = table
+        refresh(session, up_to=last_week)
+        self._sums: dict[tuple[str, str], dict[tuple[int, int], dict[str, tuple[int, int]]]] = {}
         self._patrol_sums: dict[tuple[str, str], dict[tuple[int, int], Counter[str]]] = {}
 
     @staticmethod
-    def level(cell: CellKey) -> tuple[int, int]:
+    def level(cell: CellRef) -> tuple[int, int]:
         kind, ident = cell
         if kind == "zone":
             return (ALL, ident)
         return (ident, ALL) if kind == "association" else (ALL, ALL)
 
-    def _sums(self, period: Period, cell: CellKey) -> Mapping[str, float]:
-        """The period's measures for a cell, summed in the database."""
-        key = (period.kind, period.first_week, period.last_week)
-        if key not in self._period_sums:
-            sums: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
+    def _period_sums(self, period: Period, cell: CellRef) -> Mapping[str, tuple[int, int]]:
+        """Each measure's (true count, key sum) over the period, summed in the database."""
+        key = (period.first_week, period.last_week)
+        if key not in self._sums:
+            sums: dict[tuple[int, int], dict[str, tuple[int, int]]] = defaultdict(dict)
             query = (
                 select(
                     WeeklyRollup.association_id,
                     WeeklyRollup.zone_id,
                     WeeklyRollup.measure,
                     func.sum(WeeklyRollup.value),
+                    func.sum(WeeklyRollup.key_sum),
                 )
                 .where(
                     WeeklyRollup.iso_week.between(period.first_week, period.last_week),
@@ -371,89 +324,12 @@ class ProtectedFigures:
                 )
                 .group_by(WeeklyRollup.association_id, WeeklyRollup.zone_id, WeeklyRollup.measure)
             )
-            for association_id, zone_id, measure, value in self.session.execute(query):
-                sums[association_id, zone_id][measure] = int(value)
-            for level_sums in sums.values():
-                level_sums[PEOPLE] = level_sums.get(people_measure(period.kind), 0)
-            self._period_sums[key] = sums
-        return self._period_sums[key].get(self.level(cell), {PEOPLE: 0})
+            for association_id, zone_id, measure, value, key_sum in self.session.execute(query):
+                sums[association_id, zone_id][measure] = (int(value), int(key_sum) % KEY_SPACE)
+            self._sums[key] = sums
+        return self._sums[key].get(self.level(cell), {})
 
-    def _protect(
-        self, weeks: Sequence[str], versions: Mapping[str, int]
-    ) -> dict[str, dict[str, Mapping[CellKey, Status]]]:
-        """Statuses of every count or share indicator's weekly table: read from
-        week_protections, computed (and stored) for the weeks whose roll-up changed."""
-        digest = cells_digest(self.cells)
-        protected = [i for i in self.registry.indicators if i.protection in ("count", "share")]
-        statuses: dict[str, dict[str, Mapping[CellKey, Status]]] = {week: {} for week in weeks}
-        stored = self.session.execute(
-            select(
-                WeekProtection.iso_week,
-                WeekProtection.indicator,
-                WeekProtection.version,
-                WeekProtection.statuses,
-            ).where(
-                WeekProtection.iso_week.between(weeks[0], weeks[-1]),
-                WeekProtection.threshold == self.threshold,
-                WeekProtection.cells_digest == digest,
-            )
-        )
-        for week, code, version, letters in stored:
-            if version == versions.get(week) and len(letters) == len(self.cells):
-                statuses[week][code] = dict(
-                    zip(self.cells, (LETTER_STATUSES[letter] for letter in letters), strict=True)
-                )
-        unknown = [week for week in weeks if any(i.code not in statuses[week] for i in protected)]
-        weekly = _funder_rows(self.session, unknown)
-        new_rows: list[dict[str, str | int]] = []
-        for week in unknown:
-            for indicator in protected:
-                if indicator.code in statuses[week]:
-                    continue
-                parts = {}
-                for cell in self.cells:
-                    values = dict(weekly.get((week, *self.level(cell)), {}))
-                    values[PEOPLE] = values.get("people", 0)
-                    parts[cell] = indicator.protected_parts(values)
-                table = WeekTable(
-                    parts,
-                    indicator.adds_up_across_zones,
-                    indicator.adds_up_across_associations,
-                )
-                week_statuses = protect_week(table, self.threshold)
-                statuses[week][indicator.code] = week_statuses
-                new_rows.append(
-                    {
-                        "iso_week": week,
-                        "indicator": indicator.code,
-                        "threshold": self.threshold,
-                        "cells_digest": digest,
-                        "version": versions[week],
-                        "statuses": "".join(
-                            STATUS_LETTERS[week_statuses[cell]] for cell in self.cells
-                        ),
-                    }
-                )
-        _store_protections(self.session, new_rows)
-        return statuses
-
-    def status(self, indicator: Indicator, period: Period, cell: CellKey) -> Status:
-        """A count's single week says why it is hidden ("< 5" or "masqué"); anything longer
-        or derived (a rate, a group of destinations) is just masked."""
-        if indicator.protection == "activity":
-            return Status.PUBLISHED
-        if indicator.protection == "rate_of_contacts":
-            return inherit([self.status(self.registry["contacts"], period, cell)])
-        if indicator.protection == "group":
-            return inherit(
-                self.status(self.registry[code], period, cell)
-                for code in indicator.components
-                if code in self.registry
-            )
-        weekly = [self.statuses[week][indicator.code][cell] for week in period.weeks]
-        return weekly[0] if period.kind == "week" else inherit(weekly)
-
-    def _patrols(self, period: Period, cell: CellKey) -> Mapping[str, int]:
+    def _patrols(self, period: Period, cell: CellRef) -> Mapping[str, int]:
         """Patrols started in the period and their minutes, per cell."""
         key = (period.first_week, period.last_week)
         if key not in self._patrol_sums:
@@ -479,33 +355,28 @@ class ProtectedFigures:
             self._patrol_sums[key] = sums
         return self._patrol_sums[key].get(self.level(cell), {})
 
-    def cell(self, indicator: Indicator, period: Period, cell: CellKey) -> Cell:
-        status = self.status(indicator, period, cell)
-        sums = self._sums(period, cell)
-        if indicator.uses_patrols:
-            sums = {**sums, **self._patrols(period, cell)}
-        value = indicator.value(sums)
-        return Cell(value if status is Status.PUBLISHED else None, status)
+    def _perturbed(self, measures: Sequence[str], period: Period, cell: CellRef) -> int:
+        """The published count of the records counted by some measures, as one cell."""
+        sums = self._period_sums(period, cell)
+        count = key = 0
+        for measure in measures:
+            name = people_measure(period.kind) if measure == PEOPLE else measure
+            value, key_sum = sums.get(name, (0, 0))
+            count += value
+            key += key_sum
+        return self.table.lookup(count, key % KEY_SPACE)
 
-
-def _funder_rows(session: Session, weeks: Sequence[str]) -> dict[Key, dict[str, int]]:
-    """The weekly rows funders' tables are made of: totals, per zone, per association."""
-    rows: dict[Key, dict[str, int]] = defaultdict(dict)
-    if not weeks:
-        return rows
-    query = select(
-        WeeklyRollup.iso_week,
-        WeeklyRollup.association_id,
-        WeeklyRollup.zone_id,
-        WeeklyRollup.measure,
-        WeeklyRollup.value,
-    ).where(
-        WeeklyRollup.iso_week.in_(list(weeks)),
-        or_(WeeklyRollup.association_id == ALL, WeeklyRollup.zone_id == ALL),
-    )
-    for week, association_id, zone_id, measure, value in session.execute(query):
-        rows[week, association_id, zone_id][measure] = int(value)
-    return rows
+    def cell(self, indicator: Indicator, period: Period, cell: CellRef) -> Cell:
+        if indicator.protection == "activity":
+            return Cell(indicator.value(self._patrols(period, cell)), "")
+        top = self._perturbed(indicator.numerator, period, cell)
+        if indicator.unit == "count":
+            return Cell(top, "cell-key")
+        if indicator.unit == "rate":
+            hours = self._patrols(period, cell).get("patrol_minutes", 0) / 60
+            return Cell(top / hours if hours else None, "derived")
+        bottom = self._perturbed(indicator.denominator, period, cell)
+        return Cell(min(1.0, top / bottom) if bottom else None, "derived")
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,6 +396,7 @@ class FunderRow:
 class FundersSummary:
     period: Period
     threshold: int
+    max_noise: int
     rows: Sequence[FunderRow]
     zones: Sequence[Zone]
     associations: Sequence[Association]
@@ -548,22 +420,16 @@ TARGET_PERIOD_OF = {
 def funders_summary(
     session: Session,
     period: Period,
-    threshold: int,
+    table: PTable,
     breakdowns: Sequence[str] | None = None,
 ) -> FundersSummary:
-    """Protected figures of a period; by zone and association for the `breakdowns` codes
+    """Published figures of a period; by zone and association for the `breakdowns` codes
     (all indicators when None, as the CSV needs)."""
     registry = load_registry(session)
     zones = ordered_zones(session)
     associations = ordered_associations(session)
     trend_weeks = weeks_between(shift_week(period.last_week, 1 - TREND_WEEKS), period.last_week)
-    weeks = weeks_between(min(period.first_week, trend_weeks[0]), period.last_week)
-    cells: list[CellKey] = [
-        TOTAL,
-        *(("zone", zone.id) for zone in zones),
-        *(("association", association.id) for association in associations),
-    ]
-    figures = ProtectedFigures(session, registry, cells, threshold, weeks)
+    figures = PublishedFigures(session, registry, table, period.last_week)
     targets = dict(
         session.execute(
             select(IndicatorTarget.indicator, IndicatorTarget.value).where(
@@ -583,7 +449,8 @@ def funders_summary(
     detailed = [i for i in registry.indicators if breakdowns is None or i.code in breakdowns]
     return FundersSummary(
         period=period,
-        threshold=threshold,
+        threshold=table.threshold,
+        max_noise=table.max_noise,
         rows=rows,
         zones=zones,
         associations=associations,

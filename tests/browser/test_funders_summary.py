@@ -1,8 +1,9 @@
-"""The funders' summary in a phone-sized Chromium: protected figures, charts, print view."""
+"""The funders' summary in a phone-sized Chromium: published figures, charts, print view."""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,12 +13,29 @@ from sqlalchemy import select
 
 from config import Settings
 from outreach.extensions import db
-from outreach.models import Association, Contact, User
+from outreach.models import Association, Contact, IndicatorTarget, User
 from tests.browser_support import log_in_as, screenshot
 from tests.conftest import World
 from tests.reports_fixtures import add_contact, add_patrol, paris
 
 pytestmark = pytest.mark.browser
+
+OVERLAPPING_LABELS_JS = """() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('#trends svg')) {
+    const boxes = [...svg.querySelectorAll('text')]
+      .filter(t => t.textContent.trim())
+      .map(t => [t.textContent, t.getBoundingClientRect()]);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, ra] = boxes[i], [b, rb] = boxes[j];
+        if (ra.left < rb.right - 0.5 && rb.left < ra.right - 0.5 &&
+            ra.top < rb.bottom - 0.5 && rb.top < ra.bottom - 0.5) found.push([a, b]);
+      }
+    }
+  }
+  return found;
+}"""
 
 ZONES = ["stalingrad", "jardins_eole", "porte_chapelle", "gare_du_nord", "saint_denis", "pantin"]
 NEEDS = ["shelter", "food", "rdr_material", "hygiene", "somatic_care", "addiction_treatment"]
@@ -57,6 +75,17 @@ def busy_weeks(app: Flask, world: World, settings: Settings) -> None:
                         if rng.random() < 0.2
                         else [],
                     )
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        assert admin is not None
+        db.session.add(
+            IndicatorTarget(
+                indicator="contacts",
+                period="week",
+                value=50,
+                updated_at=paris(2026, 2, 1, 12),
+                updated_by_id=admin.id,
+            )
+        )
         db.session.commit()
 
 
@@ -89,15 +118,29 @@ def test_funders_summary_on_a_phone(
     page.get_by_role("button", name="Afficher").click()
 
     breakdown = page.get_by_role("table").filter(has_text="Par zone")
-    expect(breakdown.get_by_role("row", name="Pantin")).to_contain_text("< 5")
+    expect(breakdown.get_by_role("row", name="Pantin")).to_have_text(re.compile(r"Pantin\s*\d+"))
+    expect(page.locator("main")).not_to_contain_text("masqué")
+    # The target and the progress read as words, never glued to the figure.
+    target = page.get_by_role("row", name=re.compile("^Contacts")).locator("td.target").first
+    expect(target).to_contain_text("objectif 50")
+    expect(target).to_contain_text(re.compile(r"atteint à \d+ %"))
+    expect(page.locator("main")).to_contain_text("Nouvelles personnes peut dépasser")
     charts = page.get_by_role("img", name="Contacts par semaine, toutes associations")
     expect(charts).to_be_visible()
     body = page.content()
     assert not any(secret in body for secret in secrets), "a record leaked to a funder"
 
-    # Nothing overflows the phone's width.
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"the page is {overflow}px wider than the screen"
+    # The trend charts' labels never overlap one another.
+    overlaps = page.evaluate(OVERLAPPING_LABELS_JS)
+    assert not overlaps, overlaps
+    # Nothing overflows the phone's width, whichever indicator is detailed.
+    codes = page.locator("#indicator option").evaluate_all("options => options.map(o => o.value)")
+    assert len(codes) > 30
+    for code in codes:
+        page.goto(f"{live_server}/summary?period=month:2026-03&indicator={code}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the page is {overflow}px wider than the screen with {code}"
+    page.goto(f"{live_server}/summary?period=week:2026-W14")
     screenshot(page, "funders-summary-phone")
     screenshot(page, "funders-summary-phone-top", full_page=False)
     for section in ("trends", "breakdown"):
