@@ -40,10 +40,18 @@ const OutboxCore = (() => {
   const getMeta = (key) => run("meta", "readonly", (store) => store.get(key));
   const setMeta = (key, value) => run("meta", "readwrite", (store) => store.put(value, key));
 
-  // Only what the server needs: the contact itself, its id, and when it was queued.
-  function add(body) {
-    return put({ id: body.id, body, queuedAt: new Date().toISOString(), state: "pending" });
+  // Only what the server needs: the contact itself, its id, when it was queued, and the
+  // account that made it (only that account's session sends it). `add` never replaces an
+  // entry: a second save under an id already queued is refused.
+  function add(body, owner) {
+    const entry = { id: body.id, body, owner, queuedAt: new Date().toISOString(), state: "pending" };
+    return run("entries", "readwrite", (store) => store.add(entry));
   }
+
+  // The account logged in on this phone now ("" when none): the pages set it, the service
+  // worker's background sync reads it.
+  const owner = async () => (await getMeta("owner")) || "";
+  const ownedBy = (entry, account) => account !== "" && (entry.owner || account) === account;
 
   async function freshToken() {
     let response;
@@ -72,8 +80,9 @@ const OutboxCore = (() => {
 
   // Sends what waits; returns {status: idle|synced|offline|login|error, sent, failed}.
   async function sync() {
+    const account = await owner();
     const pending = (await entries())
-      .filter((entry) => entry.state === "pending")
+      .filter((entry) => entry.state === "pending" && ownedBy(entry, account))
       .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt))
       .slice(0, BATCH);
     if (!pending.length) return { status: "idle", sent: 0, failed: 0 };
@@ -108,7 +117,7 @@ const OutboxCore = (() => {
     return { status: "synced", sent, failed };
   }
 
-  return { add, entries, remove, setMeta, sync };
+  return { add, entries, ownedBy, remove, setMeta, sync };
 })();
 
 if (typeof self !== "undefined") self.OutboxCore = OutboxCore;

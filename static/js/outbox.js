@@ -8,6 +8,8 @@
   const panel = document.getElementById("outbox");
   if (!panel || !("indexedDB" in window)) return;
   const text = panel.dataset;
+  // The logged-in account, as "user:association" ("" on a logged-out page).
+  const account = panel.dataset.owner || "";
   let syncing = false;
   let needsLogin = false;
 
@@ -75,6 +77,7 @@
     form.elements.zone.value = zone;
     form.elements.id.value = newId();
     form.elements.occurred_at.value = localNow();
+    form.dataset.defaultTime = form.elements.occurred_at.value;
     form.querySelectorAll("input.qty").forEach((input) => {
       input.setAttribute("value", "0");
       input.value = "0";
@@ -101,11 +104,20 @@
   }
 
   async function render() {
-    const entries = await OutboxCore.entries();
+    const all = await OutboxCore.entries();
+    const entries = all.filter((entry) => OutboxCore.ownedBy(entry, account));
+    const others = all.length - entries.length;
     const waiting = entries.filter((entry) => entry.state === "pending");
     const failed = entries.filter((entry) => entry.state !== "pending");
-    panel.hidden = !entries.length && !needsLogin;
+    panel.hidden = !entries.length && !needsLogin && !others;
     panel.replaceChildren();
+    if (others) {
+      // Another account's contacts: never shown nor sent here, but never hidden either.
+      const line = document.createElement("p");
+      line.dataset.testid = "outbox-others";
+      line.textContent = fill(text.others, { n: others });
+      panel.append(line);
+    }
     if (waiting.length) {
       const since = waiting.map((entry) => entry.queuedAt).sort()[0];
       const time = new Date(since).toLocaleTimeString(document.documentElement.lang || "fr", { hour: "2-digit", minute: "2-digit" });
@@ -156,7 +168,9 @@
       const result = await OutboxCore.sync();
       needsLogin = result.status === "login";
       if (result.status === "synced" && result.sent) {
-        const remaining = (await OutboxCore.entries()).filter((e) => e.state === "pending");
+        const remaining = (await OutboxCore.entries()).filter(
+          (e) => e.state === "pending" && OutboxCore.ownedBy(e, account)
+        );
         if (remaining.length) setTimeout(sync, 0); // more than one batch waited
       }
     } finally {
@@ -168,6 +182,7 @@
   function interceptContactForm() {
     const form = document.querySelector("form.contact-form[data-offline]");
     if (!form) return;
+    form.dataset.defaultTime = form.elements.occurred_at.value;
     const save = form.querySelector('button[type="submit"]');
     let saving = false;
     form.addEventListener("submit", async (event) => {
@@ -176,7 +191,12 @@
       // The reset form sits under the same finger: a second tap must not save a blank contact.
       saving = true;
       save.disabled = true;
-      await OutboxCore.add(payloadOf(form));
+      const body = payloadOf(form);
+      // A new id for every save, made now: a form served again by a cache carries an old one.
+      body.id = newId();
+      // The time is the moment of saving, unless the worker changed the form's time.
+      if (form.elements.occurred_at.value === form.dataset.defaultTime) body.occurred_at = localNow();
+      await OutboxCore.add(body, account);
       resetForNext(form);
       confirmSaved(form);
       setTimeout(() => {
@@ -197,7 +217,7 @@
     logout.addEventListener("submit", async (event) => {
       if (logout.dataset.confirmed) return;
       event.preventDefault();
-      const waiting = (await OutboxCore.entries()).length;
+      const waiting = (await OutboxCore.entries()).filter((entry) => OutboxCore.ownedBy(entry, account)).length;
       if (!waiting || window.confirm(fill(text.logoutWarning, { n: waiting }))) {
         logout.dataset.confirmed = "1";
         logout.requestSubmit();
@@ -208,6 +228,7 @@
   document.addEventListener("DOMContentLoaded", async () => {
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token && panel.dataset.authenticated) await OutboxCore.setMeta("csrf", token.content);
+    await OutboxCore.setMeta("owner", account);
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register("/sw.js").catch(() => {});
       if (document.querySelector("form.contact-form[data-offline]")) {

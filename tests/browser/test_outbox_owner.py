@@ -1,0 +1,85 @@
+"""The outbox loses nothing to a cached form and belongs to its author (Chromium, Pixel 5).
+
+Each test counts rows in the database: contacts logged offline against contacts arrived.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_offline import (
+    distinct_client_ids,
+    go_online,
+    log_contact,
+    outbox,
+    ready_for_offline,
+    routable_page,  # noqa: F401
+)
+from tests.browser_support import (
+    contact_rows,
+    contacts_in_db,
+    log_in,
+    open_contact_form,
+    start_patrol,
+    wait_until_sent,
+)
+from tests.conftest import World
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_form_reloaded_offline_never_reuses_an_id(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    """Five contacts offline, the form reloaded from the service worker's cache after the
+    second and the fourth: five contacts arrive, none overwritten."""
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+    page.context.set_offline(True)
+    for index in range(5):
+        log_contact(page, "Femme" if index % 2 else "Homme")
+        if index in (1, 3):
+            page.reload()
+            expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+            expect(page.get_by_role("button", name="Un de plus : Kit base")).to_be_visible()
+    assert outbox(page)["pending"] == 5, "five saves, five entries"
+
+    go_online(page)
+    wait_until_sent(page)
+    assert contact_rows(app) == 5
+    assert distinct_client_ids(app) == 5
+
+
+def test_another_account_on_the_same_phone_neither_sends_nor_sees_the_queue(
+    routable_page: Page,  # noqa: F811
+    live_server: str,
+    world: World,
+    app: Flask,
+) -> None:
+    page = routable_page
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    page.route("**/api/v1/contacts", lambda route: route.fulfill(status=503, body="down"))
+    log_contact(page)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Déconnexion").click()
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    page.unroute("**/api/v1/contacts")
+
+    log_in(page, live_server, world.users["other_worker"].email)
+    expect(page.get_by_test_id("outbox-others")).to_contain_text("1 contact(s)")
+    page.wait_for_timeout(1500)  # the page syncs on load: it must send nothing
+    assert contact_rows(app) == 0, "another account's contact was sent under this login"
+    page.get_by_role("button", name="Déconnexion").click()
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+
+    log_in(page, live_server, world.users["worker"].email)
+    wait_until_sent(page)
+    stored = contacts_in_db(app)
+    assert [contact.association_id for contact in stored] == [world.demo.id]
