@@ -12,6 +12,8 @@
   const account = panel.dataset.owner || "";
   let syncing = false;
   let needsLogin = false;
+  let offlineNotice = false;
+  let storageNotice = "";
 
   function newId() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -111,6 +113,19 @@
     const failed = entries.filter((entry) => entry.state !== "pending");
     panel.hidden = !entries.length && !needsLogin && !others;
     panel.replaceChildren();
+    if (offlineNotice && waitingCount(entries)) {
+      const line = document.createElement("p");
+      line.dataset.testid = "outbox-offline";
+      line.setAttribute("role", "alert");
+      line.textContent = fill(text.noNetwork, { n: waitingCount(entries) });
+      panel.append(line);
+    }
+    if (storageNotice && entries.length) {
+      const line = document.createElement("p");
+      line.dataset.testid = "outbox-storage";
+      line.textContent = storageNotice;
+      panel.append(line);
+    }
     if (others) {
       // Another account's contacts: never shown nor sent here, but never hidden either.
       const line = document.createElement("p");
@@ -137,7 +152,11 @@
       button.type = "button";
       button.className = "button small";
       button.textContent = text.syncNow;
-      button.addEventListener("click", () => sync());
+      button.addEventListener("click", () => {
+        offlineNotice = !navigator.onLine;
+        if (offlineNotice) render();
+        else sync();
+      });
       panel.append(button);
     }
     for (const entry of failed) {
@@ -177,6 +196,23 @@
       syncing = false;
       await render();
     }
+  }
+
+  function waitingCount(entries) {
+    return entries.filter((entry) => entry.state === "pending").length;
+  }
+
+  // Ask the browser to keep the outbox when it clears storage, and say when it may not.
+  async function checkStorage() {
+    if (!navigator.storage) return;
+    let persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+    if (!persisted && navigator.storage.persist) persisted = await navigator.storage.persist();
+    let low = false;
+    if (navigator.storage.estimate) {
+      const { quota, usage } = await navigator.storage.estimate();
+      low = Boolean(quota) && quota - usage < 5 * 1024 * 1024;
+    }
+    storageNotice = low ? text.storageLow : persisted ? "" : text.storageNotPersisted;
   }
 
   function interceptContactForm() {
@@ -239,7 +275,11 @@
     }
     interceptContactForm();
     warnBeforeLogout();
-    window.addEventListener("online", sync);
+    await checkStorage().catch(() => {});
+    window.addEventListener("online", () => {
+      offlineNotice = false;
+      sync();
+    });
     setInterval(sync, SYNC_EVERY_MS);
     await render();
     sync();

@@ -22,6 +22,7 @@ from tests.browser_support import (
     contacts_in_db,
     log_in,
     open_contact_form,
+    screenshot,
     start_patrol,
     wait_until_sent,
 )
@@ -83,3 +84,25 @@ def test_another_account_on_the_same_phone_neither_sends_nor_sees_the_queue(
     wait_until_sent(page)
     stored = contacts_in_db(app)
     assert [contact.association_id for contact in stored] == [world.demo.id]
+
+
+def test_send_now_offline_says_the_network_is_missing_and_how_many_wait(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+    page.context.set_offline(True)
+    log_contact(page)
+    log_contact(page, "Femme")
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    expect(page.get_by_test_id("outbox-offline")).to_have_text(
+        "Pas de réseau : 2 contact(s) attendent sur le téléphone. "
+        "Ils partiront dès que le réseau revient."
+    )
+    screenshot(page, "outbox-offline-notice", full_page=False)
+    go_online(page)
+    wait_until_sent(page)
+    expect(page.get_by_test_id("outbox-offline")).to_have_count(0)
+    assert contact_rows(app) == 2
