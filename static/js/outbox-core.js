@@ -41,8 +41,27 @@ const OutboxCore = (() => {
   const setMeta = (key, value) => run("meta", "readwrite", (store) => store.put(value, key));
 
   // Only what the server needs: the contact itself, its id, and when it was queued.
-  function add(body) {
-    return put({ id: body.id, body, queuedAt: new Date().toISOString(), state: "pending" });
+  // A queued entry is never replaced by another body under the same id.
+  async function add(body) {
+    const db = await open();
+    return new Promise((resolve, reject) => {
+      const transaction = db.transaction("entries", "readwrite");
+      const store = transaction.objectStore("entries");
+      const lookup = store.get(body.id);
+      lookup.onsuccess = () => {
+        const queued = lookup.result;
+        if (queued && JSON.stringify(queued.body) !== JSON.stringify(body)) {
+          transaction.abort();
+          return;
+        }
+        if (!queued) store.put({ id: body.id, body, queuedAt: new Date().toISOString(), state: "pending" });
+      };
+      transaction.oncomplete = () => { db.close(); resolve(); };
+      transaction.onerror = transaction.onabort = () => {
+        db.close();
+        reject(transaction.error || new Error("outbox: another contact is queued under this id"));
+      };
+    });
   }
 
   async function freshToken() {

@@ -54,8 +54,8 @@
     }
     const patrol = form.dataset.patrolId;
     return {
-      id: data.get("id"),
-      occurred_at: data.get("occurred_at"),
+      id: newId(),
+      occurred_at: form.elements.occurred_at.dataset.setByWorker ? data.get("occurred_at") : localNow(),
       zone: data.get("zone"),
       patrol_id: patrol ? Number(patrol) : null,
       person_code: data.get("person_code") || null,
@@ -73,8 +73,8 @@
     const zone = form.elements.zone.value;
     form.reset();
     form.elements.zone.value = zone;
-    form.elements.id.value = newId();
     form.elements.occurred_at.value = localNow();
+    delete form.elements.occurred_at.dataset.setByWorker;
     form.querySelectorAll("input.qty").forEach((input) => {
       input.setAttribute("value", "0");
       input.value = "0";
@@ -170,6 +170,10 @@
     if (!form) return;
     const save = form.querySelector('button[type="submit"]');
     let saving = false;
+    // The time is the moment of saving unless the worker sets it.
+    form.elements.occurred_at.addEventListener("input", () => {
+      form.elements.occurred_at.dataset.setByWorker = "1";
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (saving) return;

@@ -114,6 +114,29 @@ def test_five_contacts_offline_survive_a_reload_and_arrive_once(
     assert distinct_client_ids(app) == 5
 
 
+def test_reloading_the_cached_form_between_saves_loses_no_contact(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+    page.context.set_offline(True)
+    for index in range(5):
+        log_contact(page, "Femme" if index % 2 else "Homme")
+        if index in (1, 3):
+            page.reload()  # the service worker serves the same cached HTML again
+            expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+    expect(page.get_by_test_id("outbox-count")).to_contain_text("5 contact(s) en attente")
+    assert outbox(page)["pending"] == 5
+
+    go_online(page)
+    wait_until_sent(page)
+    assert contact_rows(app) == 5
+    assert distinct_client_ids(app) == 5
+
+
 def test_a_lost_answer_and_a_server_error_are_retried_and_stored_once(
     routable_page: Page, live_server: str, world: World, app: Flask
 ) -> None:
