@@ -80,6 +80,18 @@ const OutboxCore = (() => {
     return { status: "ok", token };
   }
 
+  // Worth sending again: a timeout, too many requests, a server error (and no answer at all).
+  const RETRIED = new Set([408, 429]);
+
+  // Retry-After in seconds or as an HTTP date; without it, the next periodic sync.
+  function retryDelay(header) {
+    if (!header) return 0;
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds) * 1000;
+    const when = Date.parse(header);
+    return Number.isNaN(when) ? 0 : Math.max(0, when - Date.now());
+  }
+
   async function post(batch, token) {
     return fetch(URL_CONTACTS, {
       method: "POST",
@@ -96,6 +108,7 @@ const OutboxCore = (() => {
       .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt))
       .slice(0, BATCH);
     if (!pending.length) return { status: "idle", sent: 0, failed: 0 };
+    if (Date.now() < ((await getMeta("retryAt")) || 0)) return { status: "error", sent: 0, failed: 0 };
     let response;
     try {
       response = await post(pending, await getMeta("csrf"));
@@ -109,7 +122,17 @@ const OutboxCore = (() => {
       return { status: "offline", sent: 0, failed: 0 };
     }
     if (response.status === 401 || response.status === 403) return { status: "login", sent: 0, failed: 0 };
-    if (!response.ok) return { status: "error", sent: 0, failed: 0 };
+    if (RETRIED.has(response.status) || response.status >= 500) {
+      await setMeta("retryAt", Date.now() + retryDelay(response.headers.get("Retry-After")));
+      return { status: "error", sent: 0, failed: 0 };
+    }
+    if (!response.ok) {
+      // Any other refusal of the whole batch will not change by sending it again.
+      let errors = {};
+      try { errors = (await response.json()).errors || {}; } catch (error) { errors = {}; }
+      for (const entry of pending) await put({ ...entry, state: "invalid", errors });
+      return { status: "synced", sent: 0, failed: pending.length };
+    }
     const results = (await response.json()).results || [];
     let sent = 0;
     let failed = 0;

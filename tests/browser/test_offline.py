@@ -176,6 +176,58 @@ def test_a_lost_answer_and_a_server_error_are_retried_and_stored_once(
     assert contact_rows(app) == 1
 
 
+def test_the_outbox_retries_only_what_may_succeed_later_and_honours_retry_after(
+    routable_page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    page = routable_page
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    answers = iter(
+        [
+            (429, {}),
+            (503, {"Retry-After": "3600"}),
+        ]
+    )
+    posts: list[int] = []
+
+    def server(route: Route) -> None:
+        status, headers = next(answers, (413, {}))
+        posts.append(status)
+        route.fulfill(status=status, headers=headers, body="{}")
+
+    page.route("**/api/v1/contacts", server)
+    log_contact(page)
+    page.wait_for_timeout(300)
+    assert posts == [429]
+    assert outbox(page)["pending"] == 1, "a 429 keeps the contact queued"
+
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.wait_for_timeout(300)
+    assert posts == [429, 503]
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.wait_for_timeout(300)
+    assert posts == [429, 503], "nothing is sent before Retry-After has passed"
+    assert outbox(page)["pending"] == 1
+
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            const request = indexedDB.open("maraudes-outbox");
+            request.onsuccess = () => {
+                const tx = request.result.transaction("meta", "readwrite");
+                tx.objectStore("meta").delete("retryAt");
+                tx.oncomplete = () => resolve();
+            };
+        })"""
+    )
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.wait_for_timeout(300)
+    assert posts == [429, 503, 413]
+    assert outbox(page)["pending"] == 0, "a 4xx other than 408/429 is not sent again"
+    assert len(outbox(page)["failed"]) == 1
+    assert contact_rows(app) == 0
+
+
 def test_session_expired_while_offline_then_log_in_and_everything_syncs(
     page: Page, live_server: str, world: World, app: Flask
 ) -> None:
