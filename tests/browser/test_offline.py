@@ -137,6 +137,28 @@ def test_reloading_the_cached_form_between_saves_loses_no_contact(
     assert distinct_client_ids(app) == 5
 
 
+def test_going_to_patrols_and_back_offline_between_saves_loses_no_contact(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+    page.context.set_offline(True)
+    for gender in ("Femme", "Homme", "Autre"):
+        log_contact(page, gender)
+        page.get_by_role("link", name="Tournées").click()
+        page.get_by_role("link", name="Revenir à la saisie").click()
+        expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+    expect(page.get_by_test_id("outbox-count")).to_contain_text("3 contact(s) en attente")
+
+    go_online(page)
+    wait_until_sent(page)
+    assert contact_rows(app) == 3
+    assert distinct_client_ids(app) == 3
+
+
 def test_a_lost_answer_and_a_server_error_are_retried_and_stored_once(
     routable_page: Page, live_server: str, world: World, app: Flask
 ) -> None:
