@@ -64,6 +64,14 @@ const OutboxCore = (() => {
     });
   }
 
+  // The offset between the server's clock (its Date header) and the phone's, learnt at each answer.
+  async function learnClock(response) {
+    const server = Date.parse(response.headers.get("Date") || "");
+    if (!Number.isNaN(server)) await setMeta("clockOffset", server - Date.now());
+  }
+
+  const clockOffset = async () => (await getMeta("clockOffset")) || 0;
+
   async function freshToken() {
     let response;
     try {
@@ -71,6 +79,7 @@ const OutboxCore = (() => {
     } catch (error) {
       return { status: "offline" };
     }
+    await learnClock(response);
     if (response.status === 401 || response.status === 403 || response.redirected) {
       return { status: "login" };
     }
@@ -121,6 +130,7 @@ const OutboxCore = (() => {
     } catch (error) {
       return { status: "offline", sent: 0, failed: 0 };
     }
+    await learnClock(response);
     if (response.status === 401 || response.status === 403) return { status: "login", sent: 0, failed: 0 };
     if (RETRIED.has(response.status) || response.status >= 500) {
       await setMeta("retryAt", Date.now() + retryDelay(response.headers.get("Retry-After")));
@@ -150,7 +160,7 @@ const OutboxCore = (() => {
     return { status: "synced", sent, failed };
   }
 
-  return { add, entries, remove, setMeta, sync };
+  return { add, clockOffset, entries, freshToken, remove, setMeta, sync };
 })();
 
 if (typeof self !== "undefined") self.OutboxCore = OutboxCore;

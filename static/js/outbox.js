@@ -10,6 +10,7 @@
   const text = panel.dataset;
   let syncing = false;
   let needsLogin = false;
+  let clockOffset = 0;
 
   function newId() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -26,7 +27,7 @@
       new Intl.DateTimeFormat("en-GB", {
         timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
         hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-      }).formatToParts(new Date()).map((part) => [part.type, part.value])
+      }).formatToParts(new Date(Date.now() + clockOffset)).map((part) => [part.type, part.value])
     );
     return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
   }
@@ -161,6 +162,7 @@
       }
     } finally {
       syncing = false;
+      clockOffset = await OutboxCore.clockOffset();
       await render();
     }
   }
@@ -219,6 +221,11 @@
           if (registration.active) registration.active.postMessage({ cacheShell: location.pathname });
         });
       }
+    }
+    clockOffset = await OutboxCore.clockOffset();
+    if (navigator.onLine && panel.dataset.authenticated) {
+      await OutboxCore.freshToken();
+      clockOffset = await OutboxCore.clockOffset();
     }
     interceptContactForm();
     warnBeforeLogout();

@@ -159,6 +159,49 @@ def test_going_to_patrols_and_back_offline_between_saves_loses_no_contact(
     assert distinct_client_ids(app) == 3
 
 
+FAST_CLOCK_JS = """(() => {
+    const shift = 15 * 60 * 1000;
+    const RealDate = Date;
+    class FastDate extends RealDate {
+        constructor(...args) {
+            if (args.length) super(...args);
+            else super(RealDate.now() + shift);
+        }
+        static now() { return RealDate.now() + shift; }
+    }
+    globalThis.Date = FastDate;
+})();"""
+
+
+def test_a_phone_clock_fifteen_minutes_fast_loses_no_contact(
+    browser: Browser, playwright: Playwright, live_server: str, world: World, app: Flask
+) -> None:
+    context = open_context(browser, playwright)
+    context.add_init_script(FAST_CLOCK_JS)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, world.users["worker"].email)
+        start_patrol(page)
+        open_contact_form(page)
+        page.wait_for_function(
+            """async () => {
+                const request = indexedDB.open("maraudes-outbox");
+                const db = await new Promise((resolve) => { request.onsuccess = () => resolve(request.result); });
+                const tx = db.transaction("meta", "readonly");
+                const get = tx.objectStore("meta").get("clockOffset");
+                const value = await new Promise((resolve) => { get.onsuccess = () => resolve(get.result); });
+                db.close();
+                return value !== undefined;
+            }"""
+        )
+        log_contact(page)
+        log_contact(page, "Homme")
+        wait_until_sent(page)
+        assert contact_rows(app) == 2
+    finally:
+        context.close()
+
+
 def test_a_lost_answer_and_a_server_error_are_retried_and_stored_once(
     routable_page: Page, live_server: str, world: World, app: Flask
 ) -> None:
