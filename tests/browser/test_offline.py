@@ -186,10 +186,14 @@ def test_a_phone_clock_fifteen_minutes_fast_loses_no_contact(
         page.wait_for_function(
             """async () => {
                 const request = indexedDB.open("maraudes-outbox");
-                const db = await new Promise((resolve) => { request.onsuccess = () => resolve(request.result); });
+                const db = await new Promise((resolve) => {
+                    request.onsuccess = () => resolve(request.result);
+                });
                 const tx = db.transaction("meta", "readonly");
                 const get = tx.objectStore("meta").get("clockOffset");
-                const value = await new Promise((resolve) => { get.onsuccess = () => resolve(get.result); });
+                const value = await new Promise((resolve) => {
+                    get.onsuccess = () => resolve(get.result);
+                });
                 db.close();
                 return value !== undefined;
             }"""
