@@ -182,6 +182,7 @@
       // The reset form sits under the same finger: a second tap must not save a blank contact.
       saving = true;
       save.disabled = true;
+      clockOffset = await OutboxCore.clockOffset();
       await OutboxCore.add(payloadOf(form));
       resetForNext(form);
       confirmSaved(form);
@@ -222,13 +223,10 @@
         });
       }
     }
-    clockOffset = await OutboxCore.clockOffset();
-    if (navigator.onLine && panel.dataset.authenticated) {
-      await OutboxCore.freshToken();
-      clockOffset = await OutboxCore.clockOffset();
-    }
     interceptContactForm();
     warnBeforeLogout();
+    if (navigator.onLine && panel.dataset.authenticated) await OutboxCore.freshToken();
+    clockOffset = await OutboxCore.clockOffset();
     window.addEventListener("online", sync);
     setInterval(sync, SYNC_EVERY_MS);
     await render();
