@@ -41,17 +41,42 @@ const OutboxCore = (() => {
   const setMeta = (key, value) => run("meta", "readwrite", (store) => store.put(value, key));
 
   // Only what the server needs: the contact itself, its id, when it was queued, and the
-  // account that made it (only that account's session sends it). `add` never replaces an
-  // entry: a second save under an id already queued is refused.
-  function add(body, owner) {
-    const entry = { id: body.id, body, owner, queuedAt: new Date().toISOString(), state: "pending" };
-    return run("entries", "readwrite", (store) => store.add(entry));
+  // account that made it (only that account's session sends it). A queued entry is never
+  // replaced by another body under the same id.
+  async function add(body, owner) {
+    const db = await open();
+    return new Promise((resolve, reject) => {
+      const transaction = db.transaction("entries", "readwrite");
+      const store = transaction.objectStore("entries");
+      const lookup = store.get(body.id);
+      lookup.onsuccess = () => {
+        const queued = lookup.result;
+        if (queued && JSON.stringify(queued.body) !== JSON.stringify(body)) {
+          transaction.abort();
+          return;
+        }
+        if (!queued) store.put({ id: body.id, body, owner, queuedAt: new Date().toISOString(), state: "pending" });
+      };
+      transaction.oncomplete = () => { db.close(); resolve(); };
+      transaction.onerror = transaction.onabort = () => {
+        db.close();
+        reject(transaction.error || new Error("outbox: another contact is queued under this id"));
+      };
+    });
   }
 
   // The account logged in on this phone now ("" when none): the pages set it, the service
   // worker's background sync reads it.
   const owner = async () => (await getMeta("owner")) || "";
   const ownedBy = (entry, account) => account !== "" && (entry.owner || account) === account;
+
+  // The offset between the server's clock (its Date header) and the phone's, learnt at each answer.
+  async function learnClock(response) {
+    const server = Date.parse(response.headers.get("Date") || "");
+    if (!Number.isNaN(server)) await setMeta("clockOffset", server - Date.now());
+  }
+
+  const clockOffset = async () => (await getMeta("clockOffset")) || 0;
 
   async function freshToken() {
     let response;
@@ -60,6 +85,7 @@ const OutboxCore = (() => {
     } catch (error) {
       return { status: "offline" };
     }
+    await learnClock(response);
     if (response.status === 401 || response.status === 403 || response.redirected) {
       return { status: "login" };
     }
@@ -67,6 +93,18 @@ const OutboxCore = (() => {
     const token = (await response.json()).csrf_token;
     await setMeta("csrf", token);
     return { status: "ok", token };
+  }
+
+  // Worth sending again: a timeout, too many requests, a server error (and no answer at all).
+  const RETRIED = new Set([408, 429]);
+
+  // Retry-After in seconds or as an HTTP date; without it, the next periodic sync.
+  function retryDelay(header) {
+    if (!header) return 0;
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds) * 1000;
+    const when = Date.parse(header);
+    return Number.isNaN(when) ? 0 : Math.max(0, when - Date.now());
   }
 
   async function post(batch, token) {
@@ -86,6 +124,7 @@ const OutboxCore = (() => {
       .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt))
       .slice(0, BATCH);
     if (!pending.length) return { status: "idle", sent: 0, failed: 0 };
+    if (Date.now() < ((await getMeta("retryAt")) || 0)) return { status: "error", sent: 0, failed: 0 };
     let response;
     try {
       response = await post(pending, await getMeta("csrf"));
@@ -98,8 +137,19 @@ const OutboxCore = (() => {
     } catch (error) {
       return { status: "offline", sent: 0, failed: 0 };
     }
+    await learnClock(response);
     if (response.status === 401 || response.status === 403) return { status: "login", sent: 0, failed: 0 };
-    if (!response.ok) return { status: "error", sent: 0, failed: 0 };
+    if (RETRIED.has(response.status) || response.status >= 500) {
+      await setMeta("retryAt", Date.now() + retryDelay(response.headers.get("Retry-After")));
+      return { status: "error", sent: 0, failed: 0 };
+    }
+    if (!response.ok) {
+      // Any other refusal of the whole batch will not change by sending it again.
+      let errors = {};
+      try { errors = (await response.json()).errors || {}; } catch (error) { errors = {}; }
+      for (const entry of pending) await put({ ...entry, state: "invalid", errors });
+      return { status: "synced", sent: 0, failed: pending.length };
+    }
     const results = (await response.json()).results || [];
     let sent = 0;
     let failed = 0;
@@ -117,7 +167,7 @@ const OutboxCore = (() => {
     return { status: "synced", sent, failed };
   }
 
-  return { add, entries, ownedBy, remove, setMeta, sync };
+  return { add, clockOffset, entries, freshToken, ownedBy, remove, setMeta, sync };
 })();
 
 if (typeof self !== "undefined") self.OutboxCore = OutboxCore;

@@ -14,6 +14,7 @@
   let needsLogin = false;
   let offlineNotice = false;
   let storageNotice = "";
+  let clockOffset = 0;
 
   function newId() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -30,7 +31,7 @@
       new Intl.DateTimeFormat("en-GB", {
         timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
         hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-      }).formatToParts(new Date()).map((part) => [part.type, part.value])
+      }).formatToParts(new Date(Date.now() + clockOffset)).map((part) => [part.type, part.value])
     );
     return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
   }
@@ -58,8 +59,8 @@
     }
     const patrol = form.dataset.patrolId;
     return {
-      id: data.get("id"),
-      occurred_at: data.get("occurred_at"),
+      id: newId(),
+      occurred_at: form.elements.occurred_at.dataset.setByWorker ? data.get("occurred_at") : localNow(),
       zone: data.get("zone"),
       patrol_id: patrol ? Number(patrol) : null,
       person_code: data.get("person_code") || null,
@@ -77,9 +78,8 @@
     const zone = form.elements.zone.value;
     form.reset();
     form.elements.zone.value = zone;
-    form.elements.id.value = newId();
     form.elements.occurred_at.value = localNow();
-    form.dataset.defaultTime = form.elements.occurred_at.value;
+    delete form.elements.occurred_at.dataset.setByWorker;
     form.querySelectorAll("input.qty").forEach((input) => {
       input.setAttribute("value", "0");
       input.value = "0";
@@ -194,6 +194,7 @@
       }
     } finally {
       syncing = false;
+      clockOffset = await OutboxCore.clockOffset();
       await render();
     }
   }
@@ -218,21 +219,20 @@
   function interceptContactForm() {
     const form = document.querySelector("form.contact-form[data-offline]");
     if (!form) return;
-    form.dataset.defaultTime = form.elements.occurred_at.value;
     const save = form.querySelector('button[type="submit"]');
     let saving = false;
+    // The time is the moment of saving unless the worker sets it.
+    form.elements.occurred_at.addEventListener("input", () => {
+      form.elements.occurred_at.dataset.setByWorker = "1";
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (saving) return;
       // The reset form sits under the same finger: a second tap must not save a blank contact.
       saving = true;
       save.disabled = true;
-      const body = payloadOf(form);
-      // A new id for every save, made now: a form served again by a cache carries an old one.
-      body.id = newId();
-      // The time is the moment of saving, unless the worker changed the form's time.
-      if (form.elements.occurred_at.value === form.dataset.defaultTime) body.occurred_at = localNow();
-      await OutboxCore.add(body, account);
+      clockOffset = await OutboxCore.clockOffset();
+      await OutboxCore.add(payloadOf(form), account);
       resetForNext(form);
       confirmSaved(form);
       setTimeout(() => {
@@ -276,6 +276,8 @@
     interceptContactForm();
     warnBeforeLogout();
     await checkStorage().catch(() => {});
+    if (navigator.onLine && panel.dataset.authenticated) await OutboxCore.freshToken();
+    clockOffset = await OutboxCore.clockOffset();
     window.addEventListener("online", () => {
       offlineNotice = false;
       sync();

@@ -114,6 +114,98 @@ def test_five_contacts_offline_survive_a_reload_and_arrive_once(
     assert distinct_client_ids(app) == 5
 
 
+def test_reloading_the_cached_form_between_saves_loses_no_contact(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+    page.context.set_offline(True)
+    for index in range(5):
+        log_contact(page, "Femme" if index % 2 else "Homme")
+        if index in (1, 3):
+            page.reload()  # the service worker serves the same cached HTML again
+            expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+    expect(page.get_by_test_id("outbox-count")).to_contain_text("5 contact(s) en attente")
+    assert outbox(page)["pending"] == 5
+
+    go_online(page)
+    wait_until_sent(page)
+    assert contact_rows(app) == 5
+    assert distinct_client_ids(app) == 5
+
+
+def test_going_to_patrols_and_back_offline_between_saves_loses_no_contact(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+    page.context.set_offline(True)
+    for gender in ("Femme", "Homme", "Autre"):
+        log_contact(page, gender)
+        page.get_by_role("link", name="Tournées").click()
+        page.get_by_role("link", name="Revenir à la saisie").click()
+        expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+    expect(page.get_by_test_id("outbox-count")).to_contain_text("3 contact(s) en attente")
+
+    go_online(page)
+    wait_until_sent(page)
+    assert contact_rows(app) == 3
+    assert distinct_client_ids(app) == 3
+
+
+FAST_CLOCK_JS = """(() => {
+    const shift = 15 * 60 * 1000;
+    const RealDate = Date;
+    class FastDate extends RealDate {
+        constructor(...args) {
+            if (args.length) super(...args);
+            else super(RealDate.now() + shift);
+        }
+        static now() { return RealDate.now() + shift; }
+    }
+    globalThis.Date = FastDate;
+})();"""
+
+
+def test_a_phone_clock_fifteen_minutes_fast_loses_no_contact(
+    browser: Browser, playwright: Playwright, live_server: str, world: World, app: Flask
+) -> None:
+    context = open_context(browser, playwright)
+    context.add_init_script(FAST_CLOCK_JS)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, world.users["worker"].email)
+        start_patrol(page)
+        open_contact_form(page)
+        page.wait_for_function(
+            """async () => {
+                const request = indexedDB.open("maraudes-outbox");
+                const db = await new Promise((resolve) => {
+                    request.onsuccess = () => resolve(request.result);
+                });
+                const tx = db.transaction("meta", "readonly");
+                const get = tx.objectStore("meta").get("clockOffset");
+                const value = await new Promise((resolve) => {
+                    get.onsuccess = () => resolve(get.result);
+                });
+                db.close();
+                return value !== undefined;
+            }"""
+        )
+        log_contact(page)
+        log_contact(page, "Homme")
+        wait_until_sent(page)
+        assert contact_rows(app) == 2
+    finally:
+        context.close()
+
+
 def test_a_lost_answer_and_a_server_error_are_retried_and_stored_once(
     routable_page: Page, live_server: str, world: World, app: Flask
 ) -> None:
@@ -151,6 +243,58 @@ def test_a_lost_answer_and_a_server_error_are_retried_and_stored_once(
     wait_until_sent(page)
     assert answers == [["500"], ["created"], ["unchanged"]]
     assert contact_rows(app) == 1
+
+
+def test_the_outbox_retries_only_what_may_succeed_later_and_honours_retry_after(
+    routable_page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    page = routable_page
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    answers = iter(
+        [
+            (429, {}),
+            (503, {"Retry-After": "3600"}),
+        ]
+    )
+    posts: list[int] = []
+
+    def server(route: Route) -> None:
+        status, headers = next(answers, (413, {}))
+        posts.append(status)
+        route.fulfill(status=status, headers=headers, body="{}")
+
+    page.route("**/api/v1/contacts", server)
+    log_contact(page)
+    page.wait_for_timeout(300)
+    assert posts == [429]
+    assert outbox(page)["pending"] == 1, "a 429 keeps the contact queued"
+
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.wait_for_timeout(300)
+    assert posts == [429, 503]
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.wait_for_timeout(300)
+    assert posts == [429, 503], "nothing is sent before Retry-After has passed"
+    assert outbox(page)["pending"] == 1
+
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            const request = indexedDB.open("maraudes-outbox");
+            request.onsuccess = () => {
+                const tx = request.result.transaction("meta", "readwrite");
+                tx.objectStore("meta").delete("retryAt");
+                tx.oncomplete = () => resolve();
+            };
+        })"""
+    )
+    page.get_by_role("button", name="Envoyer maintenant").click()
+    page.wait_for_timeout(300)
+    assert posts == [429, 503, 413]
+    assert outbox(page)["pending"] == 0, "a 4xx other than 408/429 is not sent again"
+    assert len(outbox(page)["failed"]) == 1
+    assert contact_rows(app) == 0
 
 
 def test_session_expired_while_offline_then_log_in_and_everything_syncs(
