@@ -136,7 +136,7 @@ def _configure_sqlite(engine: Engine) -> None:
     in between). Captures are the exception (`writes_idempotently`, `lock_at_first_write`):
     their reads run as they come, and the first statement that is not a SELECT (a write, a
     SAVEPOINT, DDL) starts the transaction, so that 16 workers do not queue on their
-    session lookups and validation (bench/README.md).
+    session lookups and validation (docs/perf-history.md).
 
     Before that, a connection to a database file takes an exclusive flock on a file
     beside it, until it goes back to the pool: writers of every thread and process queue
@@ -286,7 +286,7 @@ def register_template_globals(app: Flask) -> None:
 
     # Compiled templates kept on disk (Jinja's per-user private temporary folder, keyed by
     # each template's source): after a restart, a worker's first pages skip compiling them,
-    # about 50 ms on the funders' summary (bench/README.md).
+    # about 50 ms on the funders' summary (docs/perf-history.md).
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
     app.jinja_env.globals.update(
         vocab=vocabulary,

@@ -40,7 +40,7 @@ def start_session(session: Session, user: User, now: datetime) -> str:
 
 # Built once (it runs on every request), so that it is compiled once. The user (with its
 # association, for `is_active` and the tenant) is the one ORM object the request needs; the
-# session's own columns come as plain values (bench/README.md, fifth session).
+# session's own columns come as plain values (docs/perf-history.md).
 _USER_OF_SESSION = (
     select(
         User,

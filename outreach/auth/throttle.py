@@ -84,7 +84,7 @@ def _confine_hooks(
     """Run the hooks that Flask-Limiter added to every request only for the blueprints of
     the guarded views. Other requests have no limit to check (no default limits: only the
     decorated views are limited, by their own wrapper), yet those hooks cost a capture
-    about 6 % of its Python calls (bench/README.md). For a guarded request they run as
+    about 6 % of its Python calls (docs/perf-history.md). For a guarded request they run as
     before: the after-request hook counts the failures (`deduct_when`), the teardown hook
     clears the request's limiter state. Blueprint hooks run after the app's before the view
     (enforce_access first) and before the app's after it (commit_once last): neither order

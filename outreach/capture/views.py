@@ -278,7 +278,7 @@ def new_contact(patrol_id: int) -> Page:
             status=409,
         )
     # Said by the patrol page from its address, not flashed: a flash rewrites and resends
-    # the session cookie, on this answer and on the next page (bench/README.md).
+    # the session cookie, on this answer and on the next page (docs/perf-history.md).
     outcome = "saved" if result.outcome is Outcome.CREATED else "unchanged"
     return redirect(url_for("capture.patrol", patrol_id=patrol_id, **{outcome: result.contact_id}))
 
