@@ -83,6 +83,7 @@ def test_each_lookup_is_audited_without_the_code_or_the_pseudonym(
             db.session.scalars(select(AuditEntry).where(AuditEntry.action == "followup.lookup"))
         )
         assert len(entries) == 2
+        assert [entry.details.get("found") for entry in entries] == [True, False]
         assert all(entry.actor_id == world.id_of("worker") for entry in entries)
         assert all(entry.association_id == world.demo.id for entry in entries)
         text = " ".join(str(entry.details) for entry in entries).lower()

@@ -90,6 +90,21 @@ def lookup_volumes(
     return [LookupVolume(user, count, count >= unusual_from) for user, count in rows]
 
 
+def person_known(session: Session, association_id: int, pseudonym: str) -> bool:
+    """Whether the association has met this person (one indexed lookup, no history loaded)."""
+    return (
+        session.scalar(
+            select(Contact.id)
+            .where(
+                Contact.association_id == association_id,
+                Contact.pseudonym_association == pseudonym,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def person_history(session: Session, association_id: int, pseudonym: str) -> Sequence[Contact]:
     """This association's contacts with the person, newest first; never another's."""
     return session.scalars(

@@ -29,6 +29,7 @@ from .services import (
     lookup_allowed,
     next_statuses,
     person_history,
+    person_known,
     record_lookup,
 )
 
@@ -63,7 +64,7 @@ def find() -> Page:
                         "Votre coordination en est informée."
                     ),
                 )
-            found = bool(person_history(db.session, association.id, pseudonym))
+            found = person_known(db.session, association.id, pseudonym)
             record_lookup(db.session, current_user, association, found)
             set_followup_pseudonym(db.session, _session_token(), pseudonym)
             return redirect(url_for("followup.person"))

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 
 from ..errors import error_response
 
-# A NUL character as JSON writes it inside a string.
+# A NUL character as JSON writes it inside a string (JSON's escape takes a lowercase u).
 _JSON_NUL_ESCAPE = b"\\u0000"
 
 
@@ -40,7 +40,7 @@ def refuse_nul_bytes() -> tuple[str | Response, int] | None:
             return _refused()
     elif request.is_json:
         body = request.get_data(cache=True)
-        if b"\x00" in body or _JSON_NUL_ESCAPE in body.lower():
+        if b"\x00" in body or _JSON_NUL_ESCAPE in body:
             # The API's own answer to invalid input (docs/domain.md: 422, messages by field).
             return jsonify(status="invalid", errors={"": [_nul_message()]}), 422
     return None
