@@ -54,6 +54,14 @@ def ready_for_offline(page: Page) -> None:
     raise AssertionError("the service worker did not cache the new-contact form")
 
 
+def open_offline_form(page: Page, live_server: str, world: World) -> None:
+    """The worker logged in, on a new patrol's contact form, kept by the service worker."""
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+
 def outbox(page: Page) -> dict:
     return page.evaluate(OUTBOX_JS)
 
@@ -90,10 +98,7 @@ def go_online(page: Page) -> None:
 def test_five_contacts_offline_survive_a_reload_and_arrive_once(
     page: Page, live_server: str, world: World, app: Flask
 ) -> None:
-    log_in(page, live_server, world.users["worker"].email)
-    start_patrol(page)
-    open_contact_form(page)
-    ready_for_offline(page)
+    open_offline_form(page, live_server, world)
 
     page.context.set_offline(True)
     for index in range(5):
@@ -117,10 +122,7 @@ def test_five_contacts_offline_survive_a_reload_and_arrive_once(
 def test_reloading_the_cached_form_between_saves_loses_no_contact(
     page: Page, live_server: str, world: World, app: Flask
 ) -> None:
-    log_in(page, live_server, world.users["worker"].email)
-    start_patrol(page)
-    open_contact_form(page)
-    ready_for_offline(page)
+    open_offline_form(page, live_server, world)
 
     page.context.set_offline(True)
     for index in range(5):
@@ -140,10 +142,7 @@ def test_reloading_the_cached_form_between_saves_loses_no_contact(
 def test_going_to_patrols_and_back_offline_between_saves_loses_no_contact(
     page: Page, live_server: str, world: World, app: Flask
 ) -> None:
-    log_in(page, live_server, world.users["worker"].email)
-    start_patrol(page)
-    open_contact_form(page)
-    ready_for_offline(page)
+    open_offline_form(page, live_server, world)
 
     page.context.set_offline(True)
     for gender in ("Femme", "Homme", "Autre"):
@@ -302,10 +301,7 @@ def test_the_outbox_retries_only_what_may_succeed_later_and_honours_retry_after(
 def test_session_expired_while_offline_then_log_in_and_everything_syncs(
     page: Page, live_server: str, world: World, app: Flask
 ) -> None:
-    log_in(page, live_server, world.users["worker"].email)
-    start_patrol(page)
-    open_contact_form(page)
-    ready_for_offline(page)
+    open_offline_form(page, live_server, world)
     form_url = page.url
 
     page.context.set_offline(True)

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.test_offline import (
     go_online,
     log_contact,
-    ready_for_offline,
+    open_offline_form,
     routable_page,  # noqa: F401
 )
 from tests.browser_support import (
@@ -62,10 +62,7 @@ def test_another_account_on_the_same_phone_neither_sends_nor_sees_the_queue(
 def test_send_now_offline_says_the_network_is_missing_and_how_many_wait(
     page: Page, live_server: str, world: World, app: Flask
 ) -> None:
-    log_in(page, live_server, world.users["worker"].email)
-    start_patrol(page)
-    open_contact_form(page)
-    ready_for_offline(page)
+    open_offline_form(page, live_server, world)
     page.context.set_offline(True)
     log_contact(page)
     log_contact(page, "Femme")
