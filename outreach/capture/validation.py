@@ -59,6 +59,34 @@ REFERRAL_FIELDS = frozenset({"destination", "accompanied", "status"})
 
 Errors = dict[str, list[LazyString | LazyText]]
 
+# What the phone checks before it queues a contact, in the server's own words
+# (`phone_check_messages`), so that both say the same.
+TIME_MISSING = _l("Indiquez la date et l'heure du contact.")
+TIME_UNREADABLE = _l("Date et heure illisibles.")
+TIME_IN_FUTURE = _l("Ce moment est dans le futur.")
+TIME_TOO_OLD = _l("Ce contact date de plus de 60 jours.")
+ZONE_MISSING = _l("Choisissez une zone.")
+WHOLE_NUMBER = _l("Nombre entier attendu.")
+QUANTITY_RANGE = _l("Entre 0 et %(max)s.", max=MAX_MATERIAL_QUANTITY)
+DESTINATION_TWICE = _l("Cette destination est déjà indiquée.")
+
+
+def phone_check_messages() -> dict[str, Any]:
+    """The limits and messages of the checks the phone makes before queueing a contact."""
+    return {
+        "maxSkewMinutes": MAX_CLOCK_SKEW // timedelta(minutes=1),
+        "maxAgeDays": MAX_AGE.days,
+        "maxQuantity": MAX_MATERIAL_QUANTITY,
+        "timeMissing": str(TIME_MISSING),
+        "timeUnreadable": str(TIME_UNREADABLE),
+        "timeInFuture": str(TIME_IN_FUTURE),
+        "timeTooOld": str(TIME_TOO_OLD),
+        "zoneMissing": str(ZONE_MISSING),
+        "wholeNumber": str(WHOLE_NUMBER),
+        "quantityRange": str(QUANTITY_RANGE),
+        "destinationTwice": str(DESTINATION_TWICE),
+    }
+
 
 # Kinds of retired entries, as (kind, code) pairs: a code may exist in two taxonomies.
 RetiredCode = tuple[str, str]
@@ -146,20 +174,20 @@ def _parse_uuid(value: Any, errors: _Collector) -> uuid.UUID | None:
 
 def _parse_time(value: Any, now: datetime, errors: _Collector) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
-        errors.add("occurred_at", _l("Indiquez la date et l'heure du contact."))
+        errors.add("occurred_at", TIME_MISSING)
         return None
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        errors.add("occurred_at", _l("Date et heure illisibles."))
+        errors.add("occurred_at", TIME_UNREADABLE)
         return None
     if moment.tzinfo is None:  # the HTML form sends Paris wall-clock time
         moment = moment.replace(tzinfo=PARIS)
     if moment > now + MAX_CLOCK_SKEW:
-        errors.add("occurred_at", _l("Ce moment est dans le futur."))
+        errors.add("occurred_at", TIME_IN_FUTURE)
         return None
     if moment < now - MAX_AGE:
-        errors.add("occurred_at", _l("Ce contact date de plus de 60 jours."))
+        errors.add("occurred_at", TIME_TOO_OLD)
         return None
     return to_minute(moment)
 
@@ -252,9 +280,9 @@ def _parse_materials(
         elif options.refused(client_id, "material", code):
             errors.add(key, _l("Matériel retiré, plus proposé."))
         elif isinstance(quantity, bool) or not isinstance(quantity, int):
-            errors.add(key, _l("Nombre entier attendu."))
+            errors.add(key, WHOLE_NUMBER)
         elif not 0 <= quantity <= MAX_MATERIAL_QUANTITY:
-            errors.add(key, _l("Entre 0 et %(max)s.", max=MAX_MATERIAL_QUANTITY))
+            errors.add(key, QUANTITY_RANGE)
         elif quantity:
             quantities.append((code, quantity))
     return tuple(sorted(quantities))
@@ -293,7 +321,7 @@ def _parse_referrals(
             )
             continue
         if any(draft.destination == destination for draft in drafts):
-            errors.add(f"{prefix}.destination", _l("Cette destination est déjà indiquée."))
+            errors.add(f"{prefix}.destination", DESTINATION_TWICE)
             continue
         accompanied = _parse_bool(item, "accompanied", _Prefixed(errors, prefix))
         status = item.get("status", "proposed")
@@ -330,7 +358,7 @@ def validate_contact(
 
     zone_code = data.get("zone")
     if not isinstance(zone_code, str) or zone_code not in options.zones:
-        errors.add("zone", _l("Choisissez une zone."))
+        errors.add("zone", ZONE_MISSING)
     elif options.refused(client_id, "zone", zone_code):
         errors.add("zone", _l("Cette zone n'est plus active : choisissez-en une autre."))
 

@@ -50,7 +50,13 @@ from .services import (
     team_members,
     update_contact,
 )
-from .validation import ContactDraft, Errors, PatrolAccess, validate_contact
+from .validation import (
+    ContactDraft,
+    Errors,
+    PatrolAccess,
+    phone_check_messages,
+    validate_contact,
+)
 
 bp = Blueprint("capture", __name__)
 
@@ -219,6 +225,7 @@ def _render_contact_form(
             values=values,
             errors=errors,
             code_was_given=bool(request.form.get("person_code", "").strip()),
+            phone_checks=phone_check_messages(),
             **_form_choices(contact),
         ),
         status,

@@ -36,6 +36,10 @@ function enhanceReferrals(root) {
     shown = 1;
     render();
   });
+  document.addEventListener("contact-form-filled", () => {
+    shown = Math.max(1, slots.filter(filled).length);
+    render();
+  });
   render();
 }
 

@@ -40,28 +40,60 @@ const OutboxCore = (() => {
   const getMeta = (key) => run("meta", "readonly", (store) => store.get(key));
   const setMeta = (key, value) => run("meta", "readwrite", (store) => store.put(value, key));
 
-  // Only what the server needs: the contact itself, its id, when it was queued, and the
-  // account that made it (only that account's session sends it). A queued entry is never
-  // replaced by another body under the same id.
+  const get = (id) => run("entries", "readonly", (store) => store.get(id));
+
+  // A queued contact is sealed with AES-GCM under a key the browser will not give out
+  // (non-extractable): a copy of the phone's storage does not show a person's code. Where
+  // the page has no WebCrypto (not a secure context), the contact waits unsealed rather
+  // than not at all.
+  const sealing = Boolean(self.crypto && self.crypto.subtle);
+
+  async function sealingKey() {
+    const stored = await getMeta("key");
+    if (stored) return stored;
+    const made = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    // Two pages may make one at the same moment: the first stored is the one all use.
+    await run("meta", "readwrite", (store) => store.add(made, "key")).catch(() => {});
+    return getMeta("key");
+  }
+
+  async function seal(body) {
+    if (!sealing) return { body };
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const plain = new TextEncoder().encode(JSON.stringify(body));
+    return { iv, sealed: await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await sealingKey(), plain) };
+  }
+
+  async function bodyOf(entry) {
+    if (entry.body) return entry.body;
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: entry.iv }, await sealingKey(), entry.sealed);
+    return JSON.parse(new TextDecoder().decode(plain));
+  }
+
+  const sameBody = async (entry, body) => JSON.stringify(await bodyOf(entry)) === JSON.stringify(body);
+
+  // Only what the server needs: the contact itself (sealed), its id, when it was queued,
+  // and the account that made it (only that account's session sends it). A queued entry
+  // is never replaced by another body under the same id.
   async function add(body, owner) {
-    const db = await open();
-    return new Promise((resolve, reject) => {
-      const transaction = db.transaction("entries", "readwrite");
-      const store = transaction.objectStore("entries");
-      const lookup = store.get(body.id);
-      lookup.onsuccess = () => {
-        const queued = lookup.result;
-        if (queued && JSON.stringify(queued.body) !== JSON.stringify(body)) {
-          transaction.abort();
-          return;
-        }
-        if (!queued) store.put({ id: body.id, body, owner, queuedAt: new Date().toISOString(), state: "pending" });
-      };
-      transaction.oncomplete = () => { db.close(); resolve(); };
-      transaction.onerror = transaction.onabort = () => {
-        db.close();
-        reject(transaction.error || new Error("outbox: another contact is queued under this id"));
-      };
+    const entry = { id: body.id, owner, queuedAt: new Date().toISOString(), state: "pending", ...(await seal(body)) };
+    try {
+      await run("entries", "readwrite", (store) => store.add(entry));
+    } catch (error) {
+      const queued = await get(body.id);
+      if (!queued || !(await sameBody(queued, body))) {
+        throw new Error("outbox: another contact is queued under this id");
+      }
+    }
+  }
+
+  // A refused contact, corrected by its author: queued again under a new id (the server
+  // may hold the old one), in the same transaction that drops the refused entry.
+  async function correct(refused, body) {
+    const entry = { id: body.id, owner: refused.owner, queuedAt: refused.queuedAt, state: "pending", ...(await seal(body)) };
+    return run("entries", "readwrite", (store) => {
+      store.delete(refused.id);
+      return store.add(entry);
     });
   }
 
@@ -112,27 +144,39 @@ const OutboxCore = (() => {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token || "" },
-      body: JSON.stringify(batch.map((entry) => entry.body)),
+      body: JSON.stringify(batch),
     });
   }
 
   // Sends what waits; returns {status: idle|synced|offline|login|error, sent, failed}.
   async function sync() {
     const account = await owner();
-    const pending = (await entries())
+    const queued = (await entries())
       .filter((entry) => entry.state === "pending" && ownedBy(entry, account))
       .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt))
       .slice(0, BATCH);
-    if (!pending.length) return { status: "idle", sent: 0, failed: 0 };
+    if (!queued.length) return { status: "idle", sent: 0, failed: 0 };
     if (Date.now() < ((await getMeta("retryAt")) || 0)) return { status: "error", sent: 0, failed: 0 };
+    // An entry that cannot be opened stays where it is: nothing is deleted unread.
+    const pending = [];
+    const bodies = [];
+    for (const entry of queued) {
+      try {
+        bodies.push(await bodyOf(entry));
+      } catch (error) {
+        continue;
+      }
+      pending.push(entry);
+    }
+    if (!pending.length) return { status: "error", sent: 0, failed: 0 };
     let response;
     try {
-      response = await post(pending, await getMeta("csrf"));
+      response = await post(bodies, await getMeta("csrf"));
       if (response.status === 400) {
         // The CSRF token went stale (new session): fetch a fresh one and try once more.
         const fresh = await freshToken();
         if (fresh.status !== "ok") return { status: fresh.status, sent: 0, failed: 0 };
-        response = await post(pending, fresh.token);
+        response = await post(bodies, fresh.token);
       }
     } catch (error) {
       return { status: "offline", sent: 0, failed: 0 };
@@ -167,7 +211,7 @@ const OutboxCore = (() => {
     return { status: "synced", sent, failed };
   }
 
-  return { add, clockOffset, entries, freshToken, ownedBy, remove, setMeta, sync };
+  return { add, bodyOf, clockOffset, correct, entries, freshToken, ownedBy, remove, setMeta, sync };
 })();
 
 if (typeof self !== "undefined") self.OutboxCore = OutboxCore;

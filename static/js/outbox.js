@@ -26,15 +26,18 @@
   }
 
   // The form takes Paris wall-clock time, whatever the phone's own time zone.
-  function localNow() {
+  function parisMinute(milliseconds) {
     const parts = Object.fromEntries(
       new Intl.DateTimeFormat("en-GB", {
         timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
         hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-      }).formatToParts(new Date(Date.now() + clockOffset)).map((part) => [part.type, part.value])
+      }).formatToParts(new Date(milliseconds)).map((part) => [part.type, part.value])
     );
     return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
   }
+
+  const serverNow = () => Date.now() + clockOffset;
+  const localNow = () => parisMinute(serverNow());
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
@@ -74,7 +77,202 @@
     };
   }
 
+  // ------------------------------------------------------------ field errors on the form
+
+  const contactForm = () => document.querySelector("form.contact-form[data-offline]");
+  const fieldLabels = JSON.parse(text.fields || "{}");
+
+  // The referral slot of the index-th referral sent (empty slots are not sent).
+  function referralSlot(form, index) {
+    const filled = Array.from(form.querySelectorAll("fieldset.referral")).filter(
+      (slot) => slot.querySelector("select").value !== ""
+    );
+    return filled[index] || null;
+  }
+
+  // The input a server's field path names, or the group (fieldset) it belongs to.
+  function fieldOf(form, key) {
+    const [head, sub, leaf] = key.split(".");
+    if (head === "materials" && sub) return form.querySelector(`#material-${CSS.escape(sub)}`);
+    if (head === "referrals" && sub && leaf) return referralSlot(form, Number(sub))?.querySelector("select") || null;
+    if (!sub && ["occurred_at", "zone", "person_code"].includes(head)) return form.elements[head];
+    return null;
+  }
+
+  function groupOf(form, key) {
+    const head = key.split(".")[0];
+    if (["gender", "age_band", "housing", "needs"].includes(head)) {
+      return form.querySelector(`input[name="${head}"]`)?.closest("fieldset") || null;
+    }
+    if (head === "materials") return form.querySelector("fieldset.materials");
+    if (head === "referrals") return form.querySelector("details.referrals");
+    return null;
+  }
+
+  // A field's name as the worker reads it: never the code of the field.
+  function labelOf(key) {
+    const form = contactForm();
+    const field = form && fieldOf(form, key);
+    if (field) {
+      const slot = field.closest("fieldset.referral");
+      if (slot) return slot.querySelector("legend").textContent.trim();
+      const label = form.querySelector(`label[for="${CSS.escape(field.id)}"]`);
+      if (label) return label.textContent.trim();
+    }
+    return fieldLabels[key.split(".")[0]] || "";
+  }
+
+  function describedBy(node, id) {
+    const ids = (node.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    node.setAttribute("aria-describedby", [...ids, id].join(" "));
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error, .flash-error").forEach((node) => node.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+    form.querySelectorAll("[aria-describedby]").forEach((node) => {
+      const ids = node.getAttribute("aria-describedby").split(" ").filter((id) => !id.startsWith("error-"));
+      if (ids.length) node.setAttribute("aria-describedby", ids.join(" "));
+      else node.removeAttribute("aria-describedby");
+    });
+  }
+
+  // Each message beside its field, as the server's own form shows them; what has no field
+  // on the form goes to the banner at the top, under its label.
+  function showErrors(form, errors, heading) {
+    clearErrors(form);
+    document.getElementById("saved-note")?.remove();
+    const banner = document.createElement("div");
+    banner.className = "flash flash-error";
+    banner.setAttribute("role", "alert");
+    banner.dataset.testid = "form-errors";
+    banner.tabIndex = -1;
+    const lead = document.createElement("p");
+    lead.textContent = heading;
+    banner.append(lead);
+    for (const [key, messages] of Object.entries(errors)) {
+      const id = `error-${key.replace(/[^\w-]/g, "-")}`;
+      const note = document.createElement("p");
+      note.className = "field-error";
+      note.id = id;
+      note.textContent = messages.join(" ");
+      const field = fieldOf(form, key);
+      const group = field ? null : groupOf(form, key);
+      if (field) {
+        field.setAttribute("aria-invalid", "true");
+        describedBy(field, id);
+        field.closest(".field, .stepper, fieldset.referral").append(note);
+      } else if (group) {
+        describedBy(group, id);
+        group.append(note);
+      } else {
+        const label = labelOf(key);
+        note.textContent = label ? `${label} : ${note.textContent}` : note.textContent;
+        banner.append(note);
+        continue;
+      }
+      for (let details = note.closest("details"); details; details = details.parentElement.closest("details")) {
+        details.open = true;
+      }
+    }
+    form.prepend(banner);
+    const first = form.querySelector('[aria-invalid="true"]');
+    (first || banner).focus();
+    if (!first) window.scrollTo(0, 0);
+  }
+
+  // What the phone can check before it queues a contact, with the server's messages.
+  function phoneErrors(form, body) {
+    const checks = JSON.parse(form.dataset.checks || "{}");
+    const errors = {};
+    const add = (key, message) => { (errors[key] = errors[key] || []).push(message); };
+    const when = body.occurred_at || "";
+    const minute = 60 * 1000;
+    if (!when) add("occurred_at", checks.timeMissing);
+    else if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(when)) add("occurred_at", checks.timeUnreadable);
+    else if (when > parisMinute(serverNow() + checks.maxSkewMinutes * minute)) add("occurred_at", checks.timeInFuture);
+    else if (when < parisMinute(serverNow() - checks.maxAgeDays * 24 * 60 * minute)) add("occurred_at", checks.timeTooOld);
+    if (!body.zone) add("zone", checks.zoneMissing);
+    for (const [code, quantity] of Object.entries(body.materials)) {
+      if (!Number.isInteger(quantity)) add(`materials.${code}`, checks.wholeNumber);
+      else if (quantity < 0 || quantity > checks.maxQuantity) add(`materials.${code}`, checks.quantityRange);
+    }
+    const destinations = new Set();
+    body.referrals.forEach((referral, index) => {
+      if (destinations.has(referral.destination)) add(`referrals.${index}.destination`, checks.destinationTwice);
+      destinations.add(referral.destination);
+    });
+    return Object.keys(errors).length ? errors : null;
+  }
+
+  // ------------------------------------------------------------ correcting a refused contact
+
+  // The refused entry being corrected in the form: {entry, body}, or null.
+  let correcting = null;
+
+  function loadIntoForm(form, body) {
+    const setChecked = (name, values) => {
+      form.querySelectorAll(`input[name="${name}"]`).forEach((input) => {
+        input.checked = values.includes(input.value);
+      });
+    };
+    if (form.elements.zone.querySelector(`option[value="${CSS.escape(body.zone || "")}"]`)) {
+      form.elements.zone.value = body.zone;
+    }
+    form.elements.occurred_at.value = body.occurred_at || "";
+    form.elements.occurred_at.dataset.setByWorker = "1";
+    const when = form.querySelector("[data-when]");
+    if (when) when.textContent = (body.occurred_at || "").slice(11, 16);
+    for (const name of ["gender", "age_band", "housing"]) setChecked(name, [body[name]]);
+    setChecked("first_contact", body.first_contact ? ["1"] : []);
+    setChecked("needs", body.needs || []);
+    form.querySelectorAll("input.qty").forEach((input) => {
+      const given = (body.materials || {})[input.id.slice("material-".length)];
+      input.value = given === undefined ? "0" : String(given);
+    });
+    (body.referrals || []).forEach((referral, slot) => {
+      const select = form.elements[`referral-${slot}-destination`];
+      if (!select) return;
+      select.value = referral.destination;
+      form.elements[`referral-${slot}-accompanied`].checked = Boolean(referral.accompanied);
+    });
+    document.dispatchEvent(new CustomEvent("contact-form-filled"));
+  }
+
+  async function startCorrection(entry) {
+    const form = contactForm();
+    const body = await OutboxCore.bodyOf(entry);
+    resetForNext(form);
+    loadIntoForm(form, body);
+    correcting = { entry, body };
+    const when = timeOf(entry.queuedAt);
+    const errors = entry.state === "conflict" ? {} : { ...(entry.errors || {}) };
+    showErrors(form, errors, fill(text.correcting, { time: when }));
+    const banner = form.querySelector('[data-testid="form-errors"]');
+    if (body.person_code && !errors.person_code) {
+      const kept = document.createElement("p");
+      kept.textContent = text.codeKept;
+      banner.append(kept);
+    }
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "button small";
+    cancel.textContent = text.cancelCorrection;
+    cancel.addEventListener("click", () => resetForNext(form));
+    banner.append(cancel);
+  }
+
+  // The corrected contact keeps what the form cannot show again: the person's code (never
+  // put back into the page) and its patrol, unless the server refused them.
+  function corrected(body) {
+    const refusedFields = correcting.entry.errors || {};
+    if (!body.person_code && !refusedFields.person_code) body.person_code = correcting.body.person_code || null;
+    if (correcting.body.patrol_id !== null && !refusedFields.patrol_id) body.patrol_id = correcting.body.patrol_id;
+    return body;
+  }
+
   function resetForNext(form) {
+    correcting = null;
     const zone = form.elements.zone.value;
     form.reset();
     form.elements.zone.value = zone;
@@ -86,7 +284,7 @@
     });
     const when = form.querySelector("[data-when]");
     if (when) when.textContent = form.elements.occurred_at.value.slice(11, 16);
-    form.querySelectorAll(".field-error, .flash-error").forEach((node) => node.remove());
+    clearErrors(form);
     document.dispatchEvent(new CustomEvent("contact-form-reset"));
   }
 
@@ -104,6 +302,9 @@
     window.scrollTo(0, 0);
     note.focus();
   }
+
+  const timeOf = (iso) =>
+    new Date(iso).toLocaleTimeString(document.documentElement.lang || "fr", { hour: "2-digit", minute: "2-digit" });
 
   async function render() {
     const all = await OutboxCore.entries();
@@ -135,7 +336,7 @@
     }
     if (waiting.length) {
       const since = waiting.map((entry) => entry.queuedAt).sort()[0];
-      const time = new Date(since).toLocaleTimeString(document.documentElement.lang || "fr", { hour: "2-digit", minute: "2-digit" });
+      const time = timeOf(since);
       const line = document.createElement("p");
       line.dataset.testid = "outbox-count";
       line.textContent = fill(text.waiting, { n: waiting.length, time });
@@ -162,9 +363,23 @@
     for (const entry of failed) {
       const item = document.createElement("div");
       item.className = "flash flash-error";
-      const messages = Object.entries(entry.errors || {}).map(([field, list]) => `${field} : ${list.join(" ")}`);
-      const when = new Date(entry.queuedAt).toLocaleTimeString(document.documentElement.lang || "fr", { hour: "2-digit", minute: "2-digit" });
-      item.textContent = `${fill(entry.state === "conflict" ? text.conflict : text.invalid, { time: when })} ${messages.join(" · ")}`;
+      item.dataset.testid = "outbox-refused";
+      const messages = Object.entries(entry.errors || {}).map(([key, list]) => {
+        const label = labelOf(key);
+        return label ? `${label} : ${list.join(" ")}` : list.join(" ");
+      });
+      const heading = fill(entry.state === "conflict" ? text.conflict : text.invalid, { time: timeOf(entry.queuedAt) });
+      item.textContent = `${heading} ${messages.join(" · ")}`;
+      if (contactForm()) {
+        const fix = document.createElement("button");
+        fix.type = "button";
+        fix.className = "button small primary";
+        fix.textContent = text.correct;
+        fix.addEventListener("click", () => startCorrection(entry));
+        item.append(" ", fix);
+      } else {
+        item.append(" ", text.correctElsewhere);
+      }
       const discard = document.createElement("button");
       discard.type = "button";
       discard.className = "button small";
@@ -172,6 +387,7 @@
       discard.addEventListener("click", async () => {
         if (window.confirm(text.discardConfirm)) {
           await OutboxCore.remove(entry.id);
+          if (correcting && correcting.entry.id === entry.id) resetForNext(contactForm());
           render();
         }
       });
@@ -232,7 +448,16 @@
       saving = true;
       save.disabled = true;
       clockOffset = await OutboxCore.clockOffset();
-      await OutboxCore.add(payloadOf(form), account);
+      const body = correcting ? corrected(payloadOf(form)) : payloadOf(form);
+      const problems = phoneErrors(form, body);
+      if (problems) {
+        showErrors(form, problems, text.notSaved);
+        saving = false;
+        save.disabled = false;
+        return;
+      }
+      if (correcting) await OutboxCore.correct(correcting.entry, body);
+      else await OutboxCore.add(body, account);
       resetForNext(form);
       confirmSaved(form);
       setTimeout(() => {
