@@ -440,6 +440,8 @@
     // The time is the moment of saving unless the worker sets it.
     form.elements.occurred_at.addEventListener("input", () => {
       form.elements.occurred_at.dataset.setByWorker = "1";
+      const when = form.querySelector("[data-when]");
+      if (when) when.textContent = form.elements.occurred_at.value.slice(11, 16);
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

@@ -168,7 +168,8 @@ def _paris_minutes_ago(page: Page, minutes: int) -> str:
                 const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
                     timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
                     hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-                }).formatToParts(new Date(Date.now() - minutes * 60000)).map((p) => [p.type, p.value]));
+                }).formatToParts(new Date(Date.now() - minutes * 60000))
+                  .map((p) => [p.type, p.value]));
                 return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
             }""",
             minutes,
