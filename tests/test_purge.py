@@ -17,7 +17,9 @@ from outreach import _configure_sqlite
 from outreach.audit import audit
 from outreach.clock import iso_week_of
 from outreach.extensions import db
+from outreach.funders.services import period_choices, summary_rows
 from outreach.models import (
+    Association,
     AuditEntry,
     Contact,
     ContactMaterial,
@@ -26,13 +28,17 @@ from outreach.models import (
     PatrolMember,
     Referral,
     ReferralStatusChange,
+    User,
     UserSession,
     WeeklyPerson,
 )
+from outreach.reports.cellkey import PTable
 from outreach.reports.rollup import rebuild_all
+from outreach.reports.services import funders_summary
 from outreach.security.retention import months_before, purge
 
 from .conftest import World
+from .reports_fixtures import add_contact, paris
 from .test_security_isolation import Records, make_records
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -66,7 +72,9 @@ def counts(app: Flask) -> dict[str, int]:
 def move(app: Flask, records: Records, when: datetime) -> None:
     with app.app_context():
         db.session.execute(
-            update(Contact).where(Contact.id == records.contact_id).values(occurred_at=when)
+            update(Contact)
+            .where(Contact.id == records.contact_id)
+            .values(occurred_at=when, iso_week=iso_week_of(when))
         )
         db.session.execute(
             update(Patrol)
@@ -117,7 +125,7 @@ def test_purge_deletes_what_is_older_than_the_retention_with_its_parts(
         assert [e.details.get("rows") for e in entries if e.action == "export"] == [2]
         (purged,) = [e for e in entries if e.action == "purge"]
         assert purged.details["contacts"] == 1 and purged.details["audit_entries"] == 1
-        assert purged.details["contact_cutoff"] == "2024-11-21"
+        assert purged.details["first_kept_week"] == "2024-W47"
 
 
 def test_running_it_twice_changes_nothing_the_second_time(
@@ -177,14 +185,14 @@ def test_the_command(app: Flask, aged: Aged) -> None:
     runner = app.test_cli_runner()
     dry = runner.invoke(args=["outreach", "purge", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "contacts before " in dry.output and ": 1 to delete" in dry.output
+    assert "contacts of the weeks before " in dry.output and ": 1 to delete" in dry.output
     assert counts(app)["contacts"] == 2
     real = runner.invoke(args=["outreach", "purge"])
     assert real.exit_code == 0, real.output
     assert "1 deleted" in real.output
     assert counts(app)["contacts"] == 1
     again = runner.invoke(args=["outreach", "purge"])
-    assert "contacts before" in again.output and ": 0 deleted" in again.output
+    assert "contacts of the weeks before" in again.output and ": 0 deleted" in again.output
 
 
 @pytest.fixture
@@ -272,3 +280,53 @@ def test_every_sqlite_connection_overwrites_what_it_deletes(tmp_path: Path) -> N
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
     engine.dispose()
+
+
+def published(app: Flask, now: datetime) -> dict[str, list[list[object]]]:
+    """Everything the funders can be shown: for every period on offer, its CSV rows."""
+    with app.app_context():
+        choices = period_choices(db.session, None, now)
+        assert choices is not None
+        return {
+            f"{period.kind}:{period.key}": list(
+                summary_rows(funders_summary(db.session, period, PTable(5, 3)))
+            )
+            for periods in choices.by_kind.values()
+            for period in periods
+        }
+
+
+def test_every_figure_published_before_a_purge_is_published_unchanged_after(
+    app: Flask, settings: Settings, world: World
+) -> None:
+    """People met before the cut-off and again after it stay not new; the plan keeps its
+    start and every period its figures, at the level of zones and associations too."""
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    with app.app_context():
+        demo = db.session.get(Association, world.demo.id)
+        other = db.session.get(Association, world.other.id)
+        worker = db.session.get(User, world.id_of("worker"))
+        assert demo and other and worker
+        regulars = [f"Régulier {n} 1980" for n in range(8)]
+        for offset in range(30):  # weekly, from 2026-W17 to 2026-W46
+            day = paris(2026, 4, 20, 9) + timedelta(weeks=offset)
+            for index, code in enumerate(regulars):
+                if (offset + index) % 3 == 0:
+                    add_contact(db.session, settings, demo, worker, day, "stalingrad", code=code)
+            add_contact(db.session, settings, other, worker, day, "pantin", code=f"Passant {offset}")
+            add_contact(db.session, settings, other, worker, day + timedelta(hours=1), "pantin")
+        db.session.commit()
+    before = published(app, now)
+    assert len(before) > 30
+
+    two_months = replace(settings, contact_retention_months=2)
+    with app.app_context():
+        report = purge(db.session, two_months, now, dry_run=False)
+        db.session.commit()
+        first_kept = db.session.scalar(select(func.min(Contact.iso_week)))
+    assert report.contacts > 0
+    assert first_kept == "2026-W39", "whole ISO weeks are purged"
+    after = published(app, now)
+    assert list(after) == list(before), "the same periods are on offer"
+    changed = [key for key in before if after[key] != before[key]]
+    assert changed == []

@@ -66,11 +66,13 @@ def refresh(session: Session, up_to: str | None = None) -> list[str]:
 
 
 def rebuild_all(session: Session) -> list[str]:
-    """Forget the roll-up and recompute every week that has contacts."""
-    session.execute(delete(WeeklyRollup))
+    """Forget the roll-up and recompute every week from the first that has contacts; the
+    weeks before it (purged: security/retention.py) keep their figures."""
+    weeks = session.scalars(select(Contact.iso_week).distinct()).all()
+    if weeks:
+        session.execute(delete(WeeklyRollup).where(WeeklyRollup.iso_week >= min(weeks)))
     session.execute(delete(WeeklyPerson))
     session.execute(delete(RollupStale))
-    weeks = session.scalars(select(Contact.iso_week).distinct()).all()
     session.execute(insert(RollupStale), [{"iso_week": week} for week in weeks])
     return refresh(session)
 

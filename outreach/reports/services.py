@@ -25,6 +25,7 @@ from ..models import (
     Patrol,
     Referral,
     ReferralDestination,
+    RollupWeek,
     WeeklyRollup,
     Zone,
 )
@@ -478,5 +479,8 @@ def funders_summary(
 
 
 def plan_start_week(session: Session, fallback: str) -> str:
-    """The plan began with the first recorded contact (or `fallback` before any)."""
-    return session.scalar(select(func.min(Contact.iso_week))) or fallback
+    """The plan began with the first recorded contact (or `fallback` before any). The
+    roll-up remembers that week after the retention purge deleted its contacts."""
+    first_contact = session.scalar(select(func.min(Contact.iso_week)))
+    first_rolled_up = session.scalar(select(func.min(RollupWeek.iso_week)))
+    return min(filter(None, (first_contact, first_rolled_up)), default=fallback)

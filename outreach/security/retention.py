@@ -1,13 +1,18 @@
 """Retention: delete what is older than the configured periods (`flask outreach purge`).
 
-- contacts that occurred before `contact_retention_months` (default 24) with their needs,
-  materials and referrals (and the referrals' history): the database cascades;
-- patrols that ended (or, never ended, started) before the same cut-off, with their
-  members and their site report;
+- contacts of the ISO weeks (Paris) before the week that holds the moment
+  `contact_retention_months` (default 24) ago, with their needs, materials and referrals
+  (and the referrals' history): the database cascades. Whole weeks go, so that no week
+  still shown loses part of its contacts;
+- patrols that ended (or, never ended, started) before that week;
 - audit entries older than `audit_retention_months` (default 12);
-- server-side sessions older than the absolute session lifetime (dead anyway);
-- in the same transaction, the weekly roll-up of the weeks that lost contacts is
-  recomputed, so that no presence row (`weekly_people`) keeps a purged pseudonym.
+- server-side sessions older than the absolute session lifetime (dead anyway).
+
+Published history does not move: the weekly roll-up of the purged weeks is kept (values
+and key sums, no pseudonym), the later weeks are not recomputed (their "first seen" counts
+keep the people met before the cut-off), and the plan keeps its first week
+(`reports.services.plan_start_week`). What goes with the contacts is every trace of a
+purged week's people: its presence rows (`weekly_people`).
 
 On SQLite every connection sets `secure_delete` (deleted rows are overwritten with
 zeros) and the command then checkpoints the write-ahead log and truncates it, so the
@@ -24,19 +29,24 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, delete, func, select
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
 
 from ..audit import audit
-from ..models import AuditEntry, Contact, Patrol, Referral, UserSession
+from ..clock import now_utc, to_paris
+from ..models import AuditEntry, Contact, Patrol, Referral, RollupStale, UserSession, WeeklyPerson
+from ..reports.periods import week_of_day, week_start_utc
 from ..reports.rollup import refresh
+
+# Contacts written while the purge runs are marked for the roll-up again (see `purge`).
+CONCURRENT_WRITES_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
 class PurgeReport:
-    contact_cutoff: datetime
+    first_kept_week: str
     audit_cutoff: datetime
     contacts: int
     referrals: int
@@ -52,9 +62,9 @@ class PurgeReport:
     def lines(self) -> list[str]:
         verb = "to delete" if self.dry_run else "deleted"
         return [
-            f"contacts before {self.contact_cutoff:%Y-%m-%d}: {self.contacts} {verb}"
+            f"contacts of the weeks before {self.first_kept_week}: {self.contacts} {verb}"
             f" (with {self.referrals} referrals, their needs and materials)",
-            f"patrols ended before {self.contact_cutoff:%Y-%m-%d}: {self.patrols} {verb}",
+            f"patrols ended before {self.first_kept_week}: {self.patrols} {verb}",
             f"audit entries before {self.audit_cutoff:%Y-%m-%d}: {self.audit_entries} {verb}",
             f"expired sessions: {self.sessions} {verb}",
         ]
@@ -68,19 +78,25 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+def first_kept_week(now: datetime, months: int) -> str:
+    """The ISO week (Paris) that holds the moment `months` before now: the oldest kept."""
+    return week_of_day(to_paris(months_before(now, months)).date())
+
+
 def _count(session: Session, model: type, condition: ColumnElement[bool]) -> int:
     return session.scalar(select(func.count()).select_from(model).where(condition)) or 0
 
 
 def purge(session: Session, settings: Settings, now: datetime, *, dry_run: bool) -> PurgeReport:
-    contact_cutoff = months_before(now, settings.contact_retention_months)
+    kept_from = first_kept_week(now, settings.contact_retention_months)
+    contact_cutoff = week_start_utc(kept_from)
     audit_cutoff = months_before(now, settings.audit_retention_months)
-    old_contacts = Contact.occurred_at < contact_cutoff
+    old_contacts = Contact.iso_week < kept_from
     old_patrols = func.coalesce(Patrol.ended_at, Patrol.started_at) < contact_cutoff
     old_entries = AuditEntry.occurred_at < audit_cutoff
     dead_sessions = UserSession.created_at < now - timedelta(hours=settings.session_absolute_hours)
     report = PurgeReport(
-        contact_cutoff=contact_cutoff,
+        first_kept_week=kept_from,
         audit_cutoff=audit_cutoff,
         contacts=_count(session, Contact, old_contacts),
         referrals=session.scalar(select(func.count(Referral.id)).join(Contact).where(old_contacts))
@@ -92,11 +108,24 @@ def purge(session: Session, settings: Settings, now: datetime, *, dry_run: bool)
     )
     if dry_run or report.total == 0:
         return report
+    started = now_utc() - CONCURRENT_WRITES_MARGIN
+    refresh(session)  # what waited is rolled up while every row is still there
     session.execute(delete(Contact).where(old_contacts))
     session.execute(delete(Patrol).where(old_patrols))
     session.execute(delete(AuditEntry).where(old_entries))
     session.execute(delete(UserSession).where(dead_sessions))
-    refresh(session)  # the deletions marked their weeks stale (migration 0003's triggers)
+    # The deletions marked their weeks and the later weeks of the same people stale
+    # (migration 0003's triggers): recomputing them would rewrite published history, so
+    # the marks go, and so do the purged weeks' presence rows (their pseudonyms). Contacts
+    # written meanwhile by the phones are marked again.
+    session.execute(delete(RollupStale))
+    session.execute(delete(WeeklyPerson).where(WeeklyPerson.iso_week < kept_from))
+    session.execute(
+        insert(RollupStale).from_select(
+            ["iso_week"],
+            select(Contact.iso_week).where(Contact.updated_at >= started).distinct(),
+        )
+    )
     audit(
         session,
         "purge",
@@ -105,7 +134,7 @@ def purge(session: Session, settings: Settings, now: datetime, *, dry_run: bool)
         patrols=report.patrols,
         audit_entries=report.audit_entries,
         sessions=report.sessions,
-        contact_cutoff=contact_cutoff.date().isoformat(),
+        first_kept_week=kept_from,
         audit_cutoff=audit_cutoff.date().isoformat(),
     )
     return report
