@@ -313,7 +313,8 @@ def test_every_figure_published_before_a_purge_is_published_unchanged_after(
             for index, code in enumerate(regulars):
                 if (offset + index) % 3 == 0:
                     add_contact(db.session, settings, demo, worker, day, "stalingrad", code=code)
-            add_contact(db.session, settings, other, worker, day, "pantin", code=f"Passant {offset}")
+            passer = f"Passant {offset}"
+            add_contact(db.session, settings, other, worker, day, "pantin", code=passer)
             add_contact(db.session, settings, other, worker, day + timedelta(hours=1), "pantin")
         db.session.commit()
     before = published(app, now)
