@@ -88,6 +88,10 @@ def purge_command(dry_run: bool) -> None:
         click.echo(line)
 
 
-from .reports.cli import export_command  # noqa: E402 (registered on the group above)
+from .reports.cli import (  # noqa: E402 (registered on the group above)
+    export_command,
+    rebuild_rollup_command,
+)
 
 outreach_cli.add_command(export_command)
+outreach_cli.add_command(rebuild_rollup_command)

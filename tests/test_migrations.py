@@ -21,7 +21,18 @@ from sqlalchemy.engine import make_url
 from config import Settings
 from outreach import create_app
 from outreach.extensions import db
-from outreach.models import Material, Need, ReferralDestination
+from outreach.models import (
+    Association,
+    Material,
+    Need,
+    ReferralDestination,
+    User,
+    WeeklyRollup,
+)
+from outreach.reports.rollup import refresh
+
+from .conftest import make_world
+from .reports_fixtures import add_contact, paris
 
 
 @pytest.fixture
@@ -99,3 +110,38 @@ def test_the_taxonomy_stamp_comes_and_goes_with_its_triggers(migration_app: Flas
         before = stamp()
         write("TRUNCATE referral_destinations CASCADE")
         assert stamp() != before
+
+
+def test_going_below_the_roll_up_and_back_recomputes_every_figure(
+    migration_app: Flask, settings: Settings
+) -> None:
+    """With data in every table, down below the roll-up (0003) and back up: the way down
+    works on SQLite too, and the figures come back instead of reading 0 (migration 0008
+    marks every week that has contacts for the roll-up)."""
+    upgrade()
+    world = make_world(migration_app, settings)
+    demo = db.session.get(Association, world.demo.id)
+    author = db.session.get(User, world.id_of("worker"))
+    assert demo and author
+    add_contact(db.session, settings, demo, author, paris(2026, 3, 4, 22), code="Zo 1985")
+    add_contact(db.session, settings, demo, author, paris(2026, 3, 12, 1), needs=["food"])
+    db.session.commit()
+    refresh(db.session)
+    db.session.commit()
+
+    def figures() -> set[tuple[object, ...]]:
+        rows = db.session.execute(
+            select(WeeklyRollup.iso_week, WeeklyRollup.measure, WeeklyRollup.value)
+        )
+        return {tuple(row) for row in rows}
+
+    before = figures()
+    assert before
+    db.session.remove()
+    downgrade(revision="0002")
+    upgrade()
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1, "back on after migrating"
+    refresh(db.session)
+    db.session.commit()
+    assert figures() == before

@@ -289,6 +289,30 @@ def test_rebuild_all_equals_the_incremental_roll_up(
         assert stored_rollup() == incremental == expected_rollup()
 
 
+def test_the_rebuild_command_brings_back_a_lost_roll_up(
+    app: Flask, world: World, settings: Settings
+) -> None:
+    """After a restore or a rollback that lost the roll-up (and its marks), the operator's
+    command recomputes it from the contacts."""
+    with app.app_context():
+        demo = db.session.get(Association, world.demo.id)
+        worker = db.session.get(User, world.id_of("worker"))
+        assert demo and worker
+        for index, when in enumerate(WHEN):
+            add_contact(db.session, settings, demo, worker, when, code=CODES[index % len(CODES)])
+        db.session.commit()
+        refresh(db.session)
+        db.session.commit()
+        before = stored_rollup()
+        db.session.execute(delete(WeeklyRollup))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["outreach", "rebuild-rollup"])
+    assert result.exit_code == 0, result.output
+    assert f"{len({iso_week_of(when) for when in WHEN})} weeks recomputed" in result.output
+    with app.app_context():
+        assert stored_rollup() == before == expected_rollup()
+
+
 def _people_new(association_id: int) -> dict[str, int]:
     rows = db.session.execute(
         select(WeeklyRollup.iso_week, WeeklyRollup.value).where(

@@ -1,4 +1,5 @@
-"""`flask --app wsgi outreach export --org SLUG --week 2026-W47 --kind contacts|indicators`."""
+"""`flask --app wsgi outreach export --org SLUG --week 2026-W47 --kind contacts|indicators`
+and `flask --app wsgi outreach rebuild-rollup`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..extensions import db
 from ..models import Association
 from .csv_export import KINDS, CsvFormat, counted, csv_lines, weekly_export
 from .periods import is_week
+from .rollup import rebuild_all
 from .services import load_registry
 
 
@@ -61,3 +63,12 @@ def export_command(org_slug: str, week: str, kind: str, output: str | None, sepa
     db.session.commit()
     if output:
         click.echo(f"{written['rows']} rows written to {output}", err=True)
+
+
+@click.command("rebuild-rollup")
+@with_appcontext
+def rebuild_rollup_command() -> None:
+    """Recompute the weekly roll-up from the contacts (after a restore or a rollback)."""
+    weeks = rebuild_all(db.session)
+    db.session.commit()
+    click.echo(f"{len(weeks)} weeks recomputed")
