@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -76,6 +77,26 @@ def test_another_association_answers_not_found(
     assert client.get("/reports/associations/nope").status_code == 404
 
 
+def test_the_two_half_past_twos_of_the_night_clocks_go_back_are_told_apart(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World, settings: Settings
+) -> None:
+    """On 2026-10-25 Paris lives 02:00-03:00 twice (CEST, then CET): the UTC offset says which."""
+    with app.app_context():
+        demo = db.session.get(Association, world.demo.id)
+        worker = db.session.get(User, world.id_of("worker"))
+        assert demo and worker
+        first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
+        for moment in (first, first + timedelta(hours=1)):  # then 02:30 CET
+            add_contact(db.session, settings, demo, worker, moment)
+        db.session.commit()
+    auth.login_as(world, "supervisor")
+    response = client.get(f"{DASHBOARD}/export/contacts.csv", query_string={"week": "2026-W43"})
+    header, *rows = read_csv(response.data)
+    when = [(row[header.index("date")], row[header.index("time")]) for row in rows]
+    assert when == [("2026-10-25", "02:30")] * 2
+    assert [row[header.index("utc_offset")] for row in rows] == ["UTC+02:00", "UTC+01:00"]
+
+
 def test_contacts_export(
     app: Flask, client: FlaskClient, auth: AuthActions, world: World, scene: Scene
 ) -> None:
@@ -88,8 +109,8 @@ def test_contacts_export(
         f'attachment; filename="maraudes-demo-{W14}-contacts.csv"'
     )
     header, *rows = read_csv(response.data)
-    assert header[:11] == [
-        "id", "iso_week", "date", "time", "zone", "patrol", "pseudonym",
+    assert header[:12] == [
+        "id", "iso_week", "date", "time", "utc_offset", "zone", "patrol", "pseudonym",
         "first_contact", "gender", "age_band", "housing",
     ]  # fmt: skip
     assert "need.shelter" in header and "material.kit_base" in header

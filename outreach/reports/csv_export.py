@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -106,12 +107,22 @@ def export_filename(association: Association, week: str, kind: str) -> str:
 # --- contacts ---------------------------------------------------------------------------
 
 
+def utc_offset(moment: datetime) -> str:
+    """ "UTC+01:00" in winter, "UTC+02:00" in summer: tells apart the hour Paris lives twice
+    in October. Prefixed, since a cell starting with "+" is a spreadsheet formula."""
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def contacts_header(registry: Registry) -> list[str]:
     return [
         "id",
         "iso_week",
         "date",
         "time",
+        "utc_offset",
         "zone",
         "patrol",
         "pseudonym",
@@ -213,6 +224,7 @@ def contact_rows(
                 iso_week,
                 f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
                 f"{local.hour:02d}:{local.minute:02d}",
+                utc_offset(local),
                 zones.get(zone_id, ""),
                 "" if patrol_id is None else patrol_id,
                 pseudonym or "",
