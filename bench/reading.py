@@ -60,7 +60,13 @@ from outreach.models import (
 )
 from outreach.pseudonyms import normalise_code, pseudonymise
 from outreach.reports.cellkey import PTable
-from outreach.reports.csv_export import contacts_header, counted, csv_lines, weekly_export
+from outreach.reports.csv_export import (
+    contacts_header,
+    counted,
+    csv_lines,
+    utc_offset,
+    weekly_export,
+)
 from outreach.reports.periods import (
     last_complete_week,
     plan_period,
@@ -440,6 +446,7 @@ def bare_export(association_id: int, week: str, header: list[str], sink: io.Text
                 iso_week,
                 f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
                 f"{local.hour:02d}:{local.minute:02d}",
+                utc_offset(local),
                 zones[zone_id],
                 "" if patrol_id is None else patrol_id,
                 pseudonym or "",
