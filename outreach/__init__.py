@@ -266,11 +266,11 @@ def register_request_hooks(app: Flask) -> None:
         A refused request still keeps its deferred audit entries (failed logins, lockouts).
         """
         if response.status_code < 400:
-            write_deferred(db.session)
+            write_deferred(db.session())
             db.session.commit()
         else:
             db.session.rollback()
-            if write_deferred(db.session):
+            if write_deferred(db.session()):
                 db.session.commit()
         return response
 

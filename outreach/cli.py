@@ -28,7 +28,7 @@ def seed_demo_command(contacts: int, password: str) -> None:
     """Create the demo associations, zones, users and synthetic contacts (safe to re-run)."""
     try:
         report = seed_demo(
-            db.session, get_settings(current_app), contacts=contacts, password=password
+            db.session(), get_settings(current_app), contacts=contacts, password=password
         )
     except (AccountError, DemoRefusedError) as error:
         db.session.rollback()
@@ -59,7 +59,7 @@ def create_user_command(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create_user(
-            db.session,
+            db.session(),
             get_settings(current_app),
             email=email,
             role=role,
@@ -78,7 +78,7 @@ def create_user_command(
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 def purge_command(dry_run: bool) -> None:
     """Delete contacts, patrols and audit entries older than the retention periods."""
-    report = purge(db.session, get_settings(current_app), now_utc(), dry_run=dry_run)
+    report = purge(db.session(), get_settings(current_app), now_utc(), dry_run=dry_run)
     if dry_run:
         db.session.rollback()
     else:

@@ -141,7 +141,7 @@ class LazyText:
         return other + str(self)
 
     def __mod__(self, other: Any) -> str:
-        return str(self) % other
+        return str(str(self) % other)
 
     def __eq__(self, other: object) -> bool:
         return str(self) == other
@@ -172,7 +172,8 @@ def language_url(language: str) -> str:
     route (an error page) links to the home page in that language.
     """
     if request.url_rule is None or request.endpoint is None:
-        return url_for("auth.index", **{LANGUAGE_PARAMETER: language})
+        home: dict[str, Any] = {LANGUAGE_PARAMETER: language}
+        return url_for("auth.index", **home)
     parameters = [
         (key, value) for key, value in request.args.items(multi=True) if key != LANGUAGE_PARAMETER
     ]

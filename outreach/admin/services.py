@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..audit import audit
+from ..audit import Scalar, audit
 from ..auth.sessions import revoke_association_sessions
 from ..models import Association, Material, Need, ReferralDestination, User, Zone
 from ..vocabulary import MATERIAL_CATEGORIES
@@ -101,12 +101,12 @@ def zone_list(session: Session) -> Sequence[Zone]:
 def entries(session: Session, taxonomy: Taxonomy) -> Sequence[TaxonomyEntry]:
     """Active and retired entries, in the order the forms, reports and exports use."""
     model = taxonomy.model
-    return session.scalars(select(model).order_by(model.position, model.code)).all()
+    rows = session.scalars(select(model).order_by(model.position, model.code)).all()
+    return cast(Sequence[TaxonomyEntry], rows)  # select() of a union of classes types as Base
 
 
 def get_entry(session: Session, taxonomy: Taxonomy, code: str) -> TaxonomyEntry | None:
-    entry: TaxonomyEntry | None = session.get(taxonomy.model, code)
-    return entry
+    return cast(TaxonomyEntry | None, session.get(taxonomy.model, code))
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -252,13 +252,19 @@ def create_zone(session: Session, actor: User, code: str, name: str, departement
     return zone
 
 
+def _details(details: dict[str, Scalar]) -> dict[str, Any]:
+    """Audit details built as a dict: typed for `audit`'s **details (none of its keys is
+    `actor` or `association_id`)."""
+    return details
+
+
 def update_zone(session: Session, actor: User, zone: Zone, name: str, departement: str) -> bool:
     """Rename and/or move to another département; False when nothing changed."""
     if (name, departement) == (zone.name, zone.departement):
         return False
     if _taken(_names(session, Zone, other_than=zone.id), name):
         raise AdminError("name", ZONE_NAME_TAKEN)
-    before = {"name_before": zone.name, "departement_before": zone.departement}
+    name_before, departement_before = zone.name, zone.departement
     zone.name, zone.departement = name, departement
     session.flush()
     audit(
@@ -268,7 +274,8 @@ def update_zone(session: Session, actor: User, zone: Zone, name: str, departemen
         zone=zone.code,
         name=name,
         departement=departement,
-        **before,
+        name_before=name_before,
+        departement_before=departement_before,
     )
     return True
 
@@ -367,7 +374,7 @@ def add_entry(
         entry=code,
         label_fr=label_fr,
         label_en=label_en,
-        **({"category": category} if category is not None else {}),
+        **_details({"category": category} if category is not None else {}),
     )
     return entry
 
@@ -388,7 +395,7 @@ def relabel_entry(
     if (label_fr, label_en, category) == (entry.label_fr, entry.label_en, current_category):
         return False
     _check_labels(session, taxonomy, label_fr, label_en, entry.code)
-    details: dict[str, str | None] = {
+    details: dict[str, Scalar] = {
         "label_fr_before": entry.label_fr,
         "label_fr": label_fr,
         "label_en_before": entry.label_en,
@@ -405,7 +412,7 @@ def relabel_entry(
         actor=actor,
         taxonomy=taxonomy.slug,
         entry=entry.code,
-        **details,
+        **_details(details),
     )
     return True
 

@@ -74,7 +74,7 @@ TAXONOMY_TITLES: dict[str, LazyString] = {
 
 
 def _actor() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 
@@ -98,7 +98,7 @@ def _taxonomy_or_404(kind: str) -> Taxonomy:
 
 
 def _entry_or_404(taxonomy: Taxonomy, code: str) -> TaxonomyEntry:
-    entry = get_entry(db.session, taxonomy, code) if CODE_IN_URL.fullmatch(code) else None
+    entry = get_entry(db.session(), taxonomy, code) if CODE_IN_URL.fullmatch(code) else None
     if entry is None:
         abort(404)
     return entry
@@ -113,9 +113,9 @@ def _unknown_action() -> None:
 def home() -> str:
     return render_template(
         "admin/home.html",
-        associations=associations_overview(db.session),
-        accounts=platform_accounts(db.session),
-        zones=zone_list(db.session),
+        associations=associations_overview(db.session()),
+        accounts=platform_accounts(db.session()),
+        zones=zone_list(db.session()),
         roles=ROLES,
         taxonomies=TAXONOMY_TITLES,
     )
@@ -128,7 +128,7 @@ def _associations_page(form: AssociationForm, status: int) -> tuple[str, int]:
     return render_template(
         "admin/associations.html",
         form=form,
-        associations=associations_overview(db.session),
+        associations=associations_overview(db.session()),
         roles=ROLES,
     ), status
 
@@ -140,7 +140,7 @@ def associations() -> Page:
     if form.validate_on_submit():
         try:
             association = create_association(
-                db.session, _actor(), form.slug.data or "", form.name.data or ""
+                db.session(), _actor(), form.slug.data or "", form.name.data or ""
             )
         except AdminError as error:
             _refuse(form, error)
@@ -157,7 +157,7 @@ def association(association_id: int) -> Page:
     form = AssociationRenameForm(obj=association)
     if form.validate_on_submit():
         try:
-            changed = rename_association(db.session, _actor(), association, form.name.data or "")
+            changed = rename_association(db.session(), _actor(), association, form.name.data or "")
         except AdminError as error:
             _refuse(form, error)
         else:
@@ -178,7 +178,7 @@ def association_active(association_id: int) -> Page:
         _unknown_action()
         return _associations_page(AssociationForm(formdata=None), 422)
     active = form.active.data == "1"
-    if set_association_active(db.session, _actor(), association, active, now_utc()):
+    if set_association_active(db.session(), _actor(), association, active, now_utc()):
         if active:
             flash(_("Association « %(name)s » réactivée.", name=association.name), "success")
         else:
@@ -200,7 +200,7 @@ def _zones_page(form: ZoneForm, status: int) -> tuple[str, int]:
     return render_template(
         "admin/zones.html",
         form=form,
-        zones=zone_list(db.session),
+        zones=zone_list(db.session()),
         departements=DEPARTEMENTS,
     ), status
 
@@ -212,7 +212,7 @@ def zones() -> Page:
     if form.validate_on_submit():
         try:
             zone = create_zone(
-                db.session,
+                db.session(),
                 _actor(),
                 form.code.data or "",
                 form.name.data or "",
@@ -234,12 +234,12 @@ def zone(zone_id: int) -> Page:
     if zone.departement not in DEPARTEMENTS:  # set before this list existed: keep it choosable
         form.departement.choices = [
             SelectChoice(zone.departement, zone.departement),
-            *form.departement.choices,
+            *(form.departement.choices or []),
         ]
     if form.validate_on_submit():
         try:
             changed = update_zone(
-                db.session, _actor(), zone, form.name.data or "", form.departement.data or ""
+                db.session(), _actor(), zone, form.name.data or "", form.departement.data or ""
             )
         except AdminError as error:
             _refuse(form, error)
@@ -259,7 +259,7 @@ def zone_move(zone_id: int) -> Page:
         _unknown_action()
         return _zones_page(ZoneForm(formdata=None), 422)
     direction: Direction = "up" if form.direction.data == "up" else "down"
-    move_zone(db.session, _actor(), zone, direction)
+    move_zone(db.session(), _actor(), zone, direction)
     return redirect(url_for("admin.zones", _anchor=f"zone-{zone.id}"))
 
 
@@ -271,7 +271,7 @@ def zone_active(zone_id: int) -> Page:
     if not form.validate_on_submit():
         _unknown_action()
         return _zones_page(ZoneForm(formdata=None), 422)
-    if set_zone_active(db.session, _actor(), zone, form.active.data == "1"):
+    if set_zone_active(db.session(), _actor(), zone, form.active.data == "1"):
         if zone.active:
             flash(_("Zone « %(name)s » réactivée.", name=zone.name), "success")
         else:
@@ -302,7 +302,7 @@ def _taxonomy_page(
         taxonomy=taxonomy,
         title=TAXONOMY_TITLES[taxonomy.slug],
         form=form,
-        entries=entries(db.session, taxonomy),
+        entries=entries(db.session(), taxonomy),
         categories=MATERIAL_CATEGORIES,
     ), status
 
@@ -319,7 +319,7 @@ def taxonomy(kind: str) -> Page:
     if form.validate_on_submit():
         try:
             entry = add_entry(
-                db.session,
+                db.session(),
                 _actor(),
                 taxonomy,
                 form.code.data or "",
@@ -346,7 +346,7 @@ def entry(kind: str, code: str) -> Page:
     if form.validate_on_submit():
         try:
             changed = relabel_entry(
-                db.session,
+                db.session(),
                 _actor(),
                 taxonomy,
                 entry,
@@ -379,7 +379,7 @@ def entry_move(kind: str, code: str) -> Page:
         _unknown_action()
         return _taxonomy_page(taxonomy, _new_entry_form(taxonomy, formdata=False), 422)
     direction: Direction = "up" if form.direction.data == "up" else "down"
-    move_entry(db.session, _actor(), taxonomy, entry, direction)
+    move_entry(db.session(), _actor(), taxonomy, entry, direction)
     return redirect(url_for("admin.taxonomy", kind=kind, _anchor=f"entry-{entry.code}"))
 
 
@@ -392,7 +392,7 @@ def entry_active(kind: str, code: str) -> Page:
     if not form.validate_on_submit():
         _unknown_action()
         return _taxonomy_page(taxonomy, _new_entry_form(taxonomy, formdata=False), 422)
-    if set_entry_active(db.session, _actor(), taxonomy, entry, form.active.data == "1"):
+    if set_entry_active(db.session(), _actor(), taxonomy, entry, form.active.data == "1"):
         if entry.active:
             flash(_("« %(label)s » est de nouveau proposé.", label=entry.label_fr), "success")
         else:

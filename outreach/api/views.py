@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.wrappers import Response
@@ -64,7 +65,7 @@ def _save(items: list[Any], options: CaptureOptions) -> list[tuple[dict[str, Any
         else:
             valid.append((index, draft))
     results = record_contacts(
-        db.session,
+        db.session(),
         [draft for _, draft in valid],
         current_user,
         current_association(),
@@ -97,7 +98,7 @@ def post_contacts() -> tuple[Response, int]:
     items = payload if isinstance(payload, list) else [payload]
     dicts = [item for item in items if isinstance(item, dict)]
     options = load_capture_options(
-        db.session,
+        db.session(),
         current_association().id,
         (item.get("patrol_id") for item in dicts),
         # A replay of a contact stored before a code was retired keeps that code.
@@ -120,20 +121,23 @@ def form_options() -> tuple[Response, int]:
     def entries(
         model: type[Need] | type[Material] | type[ReferralDestination],
     ) -> list[dict[str, str]]:
-        rows = db.session.scalars(
-            select(model).where(model.active.is_(True)).order_by(model.position)
-        ).all()
+        rows = cast(
+            Sequence[Need | Material | ReferralDestination],
+            db.session.scalars(
+                select(model).where(model.active.is_(True)).order_by(model.position)
+            ).all(),
+        )
         return [
             {"code": row.code, "label_fr": row.label_fr, "label_en": row.label_en}
             | ({"category": row.category} if isinstance(row, Material) else {})
             for row in rows
         ]
 
-    patrol = open_patrol_of(db.session, current_user)
+    patrol = open_patrol_of(db.session(), current_user)
     return _json(
         {
             "csrf_token": generate_csrf(),
-            "zones": [{"code": z.code, "name": z.name} for z in active_zones(db.session)],
+            "zones": [{"code": z.code, "name": z.name} for z in active_zones(db.session())],
             "needs": entries(Need),
             "materials": entries(Material),
             "destinations": entries(ReferralDestination),

@@ -104,12 +104,12 @@ def unauthorized() -> WerkzeugResponse:
 
 def load_user(session_id: str) -> User | None:
     """The user of a live server-side session: revoked, idle or expired ones log out."""
-    return resolve_session(db.session, get_settings(current_app), session_id, now_utc())
+    return resolve_session(db.session(), get_settings(current_app), session_id, now_utc())
 
 
 def current_association() -> Association:
     """The tenant of the logged-in worker or supervisor."""
-    association = current_user.association
+    association: Association | None = current_user.association
     if association is None:
         abort(403)
     return association

@@ -47,12 +47,12 @@ MANAGERS = ("supervisor", "admin")
 
 
 def _actor() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 
 def _target(user_id: int) -> User:
-    user = get_manageable(db.session, _actor(), user_id)
+    user = get_manageable(db.session(), _actor(), user_id)
     if user is None:
         abort(404)
     return user
@@ -61,7 +61,7 @@ def _target(user_id: int) -> User:
 def _index_page(status: int = 200) -> tuple[str, int]:
     return render_template(
         "auth/accounts.html",
-        accounts=manageable_accounts(db.session, _actor()),
+        accounts=manageable_accounts(db.session(), _actor()),
         roles=ROLES,
         swaps=ROLE_SWAPS,
         has_totp=has_totp,
@@ -97,7 +97,9 @@ def reset_password_view(user_id: int) -> Page:
     if (question := _unconfirmed(user, "password")) is not None:
         return question
     try:
-        temporary = reset_password(db.session, get_settings(current_app), _actor(), user, now_utc())
+        temporary = reset_password(
+            db.session(), get_settings(current_app), _actor(), user, now_utc()
+        )
     except ManagementError as error:
         return _refused(error)
     return render_template("auth/temporary_password.html", account=user, password=temporary)
@@ -110,7 +112,7 @@ def reset_second_factor_view(user_id: int) -> Page:
     if (question := _unconfirmed(user, "second_factor")) is not None:
         return question
     try:
-        reset_second_factor(db.session, _actor(), user, now_utc())
+        reset_second_factor(db.session(), _actor(), user, now_utc())
     except ManagementError as error:
         return _refused(error)
     flash(_("Second facteur de %(email)s réinitialisé.", email=user.email), "success")
@@ -128,7 +130,7 @@ def set_active_view(user_id: int) -> Page:
     if not active and user.active and (question := _unconfirmed(user, "deactivate")) is not None:
         return question
     try:
-        set_active(db.session, _actor(), user, active, now_utc())
+        set_active(db.session(), _actor(), user, active, now_utc())
     except ManagementError as error:
         return _refused(error)
     if user.active:
@@ -149,7 +151,7 @@ def change_role_view(user_id: int) -> Page:
     try:
         if not form.validate_on_submit():
             raise ManagementError(_("Ce changement de rôle n'est pas possible."))
-        change_role(db.session, _actor(), user, form.role.data or "", now_utc())
+        change_role(db.session(), _actor(), user, form.role.data or "", now_utc())
     except ManagementError as error:
         return _refused(error)
     flash(
@@ -167,7 +169,7 @@ def create() -> Page:
         form = NewPlatformAccountForm()
         form.association.choices = [
             SelectChoice("", _("— aucune —")),
-            *(SelectChoice(str(a.id), a.name) for a in active_associations(db.session)),
+            *(SelectChoice(str(a.id), a.name) for a in active_associations(db.session())),
         ]
     else:
         form = NewAccountForm()
@@ -180,7 +182,7 @@ def create() -> Page:
             role, association = "worker", actor.association
         try:
             user, temporary = create_account(
-                db.session,
+                db.session(),
                 get_settings(current_app),
                 actor,
                 email=form.email.data or "",

@@ -108,7 +108,7 @@ class ConfirmForm(FlaskForm):
     confirmed = HiddenField()
 
     def is_confirmed(self) -> bool:
-        return self.confirmed.data == "1"
+        return bool(self.confirmed.data == "1")
 
 
 class LanguageForm(FlaskForm):

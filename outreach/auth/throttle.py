@@ -140,7 +140,7 @@ def account_key() -> str:
 
 def _account_of_request() -> User | None:
     if request.endpoint == "auth.login":
-        return find_account(db.session, _typed_email())
+        return find_account(db.session(), _typed_email())
     user_id = _pending_user_id()
     if user_id is not None:
         return db.session.get(User, user_id)

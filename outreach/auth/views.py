@@ -69,13 +69,13 @@ PENDING_LOGIN_TTL = timedelta(minutes=5)
 
 def _user() -> User:
     """The logged-in user as the ORM object (not Flask-Login's proxy)."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 
 def _open_session(user: User) -> None:
     """A new server-side session (new id, fresh cookie); the cookie carries its id only."""
-    token = start_session(db.session, user, now_utc())
+    token = start_session(db.session(), user, now_utc())
     session.clear()
     login_user(user)
     session[SESSION_USER_KEY] = token  # what the user loader receives (access.load_user)
@@ -89,7 +89,7 @@ def _home(user: User, target: str | None = None) -> WerkzeugResponse:
 def _logged_in(user: User, second_factor: str, target: str | None) -> WerkzeugResponse:
     _open_session(user)
     audit.audit(
-        db.session,
+        db.session(),
         "login.succeeded",
         actor=user,
         association_id=user.association_id,
@@ -110,9 +110,11 @@ def login() -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data or ""
-        user = authenticate(db.session, get_settings(current_app), email, form.password.data or "")
+        user = authenticate(
+            db.session(), get_settings(current_app), email, form.password.data or ""
+        )
         if user is None:
-            account = find_account(db.session, email)
+            account = find_account(db.session(), email)
             audit.defer(
                 "login.failed",
                 actor=account,
@@ -164,13 +166,13 @@ def login_code() -> Page:
     form = SecondFactorForm()
     if form.validate_on_submit():
         settings = get_settings(current_app)
-        method = verify_second_factor(db.session, settings, user, form.code.data or "", now_utc())
+        method = verify_second_factor(db.session(), settings, user, form.code.data or "", now_utc())
         if method is not None:
             response = _logged_in(user, method, target)
             if method == "recovery":
-                left = recovery_codes_left(db.session, user)
+                left = recovery_codes_left(db.session(), user)
                 audit.audit(
-                    db.session,
+                    db.session(),
                     "totp.recovery_code_used",
                     actor=user,
                     association_id=user.association_id,
@@ -200,8 +202,8 @@ def logout() -> WerkzeugResponse:
         user = _user()
         token = session.get(SESSION_USER_KEY)
         if isinstance(token, str):
-            revoke_session(db.session, token, "logout", now_utc())
-        audit.audit(db.session, "logout", actor=user, association_id=user.association_id)
+            revoke_session(db.session(), token, "logout", now_utc())
+        audit.audit(db.session(), "logout", actor=user, association_id=user.association_id)
         logout_user()
         session.clear()
         flash(_("Vous êtes déconnecté·e."), "info")
@@ -221,7 +223,7 @@ def _account_page(status: int = 200) -> tuple[str, int]:
         user=user,
         has_totp=has_totp(user),
         requires_totp=requires_totp(user),
-        codes_left=recovery_codes_left(db.session, user) if has_totp(user) else 0,
+        codes_left=recovery_codes_left(db.session(), user) if has_totp(user) else 0,
         code_form=SecondFactorForm(),
         language_form=LanguageForm(locale=user.locale or ""),
     ), status
@@ -246,7 +248,7 @@ def account_language() -> Page:
     if chosen != user.locale:
         user.locale = chosen
         audit.audit(
-            db.session,
+            db.session(),
             "user.locale_changed",
             actor=user,
             association_id=user.association_id,
@@ -268,7 +270,7 @@ def change_password() -> Page:
         if not verify_password(settings, user, form.current_password.data or ""):
             form.current_password.errors = [_("Mot de passe actuel incorrect.")]
             return render_template("auth/change_password.html", form=form), 401
-        change_own_password(db.session, settings, user, form.new_password.data or "", now_utc())
+        change_own_password(db.session(), settings, user, form.new_password.data or "", now_utc())
         _open_session(user)  # every other session has ended; this one goes on, with a new id
         flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
         return redirect(url_for("auth.index"))
@@ -289,11 +291,11 @@ def totp_setup() -> Page:
         flash(_("Le second facteur est déjà activé."), "info")
         return redirect(url_for("auth.account"))
     settings = get_settings(current_app)
-    secret = pending_secret(db.session, settings, user)
+    secret = pending_secret(db.session(), settings, user)
     form = ConfirmTotpForm()
     status = 200
     if form.validate_on_submit():
-        codes = confirm_enrolment(db.session, settings, user, form.code.data or "", now_utc())
+        codes = confirm_enrolment(db.session(), settings, user, form.code.data or "", now_utc())
         if codes is not None:
             return render_template("auth/recovery_codes.html", codes=codes)
         form.code.errors = [_("Code incorrect ou déjà utilisé. Attendez le code suivant.")]
@@ -315,7 +317,7 @@ def _code_refused() -> int | None:
     if not form.validate_on_submit():
         return 422
     method = verify_second_factor(
-        db.session, get_settings(current_app), _user(), form.code.data or "", now_utc()
+        db.session(), get_settings(current_app), _user(), form.code.data or "", now_utc()
     )
     return None if method is not None else 401
 
@@ -332,8 +334,8 @@ def totp_disable() -> Page:
     if refused is not None:
         flash(_("Code incorrect ou déjà utilisé : le second facteur reste activé."), "error")
         return _account_page(refused)
-    remove_second_factor(db.session, user)
-    audit.audit(db.session, "totp.disabled", actor=user, association_id=user.association_id)
+    remove_second_factor(db.session(), user)
+    audit.audit(db.session(), "totp.disabled", actor=user, association_id=user.association_id)
     flash(_("Second facteur désactivé."), "success")
     return redirect(url_for("auth.account"))
 
@@ -350,8 +352,8 @@ def recovery_codes() -> Page:
     if refused is not None:
         flash(_("Code incorrect ou déjà utilisé : les codes de secours n'ont pas changé."), "error")
         return _account_page(refused)
-    codes = renew_recovery_codes(db.session, user)
+    codes = renew_recovery_codes(db.session(), user)
     audit.audit(
-        db.session, "totp.recovery_codes_renewed", actor=user, association_id=user.association_id
+        db.session(), "totp.recovery_codes_renewed", actor=user, association_id=user.association_id
     )
     return render_template("auth/recovery_codes.html", codes=codes)

@@ -12,9 +12,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    CompoundSelect,
+    Table,
     bindparam,
     case,
     exists,
@@ -30,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..clock import is_night, iso_week_of
+from ..extensions import Base
 from ..models import (
     INTEGER_MAX,
     Association,
@@ -96,7 +99,7 @@ _CAPTURE_CHECK = union_all(
     ),
 )
 # Zones and the three taxonomies, with the stamp they go with (one statement: one snapshot).
-_TAXONOMY = union_all(
+_TAXONOMY: CompoundSelect[Any] = union_all(
     _STAMP,
     select(literal("zone"), Zone.code, Zone.id, Zone.active),
     *(
@@ -457,10 +460,15 @@ def record_contacts(
     return results
 
 
+def _table(model: type[Base]) -> Table:
+    """A mapped class's table, typed as the Table it is (declarative types it FromClause)."""
+    return cast(Table, model.__table__)
+
+
 def _contact_insert(dialect: str) -> Any:
     """INSERT INTO contacts ... ON CONFLICT (association, client id) DO NOTHING RETURNING."""
     insert_new = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    contacts = Contact.__table__
+    contacts = _table(Contact)
     return (
         insert_new(contacts)
         .on_conflict_do_nothing(index_elements=["association_id", "client_id"])
@@ -470,11 +478,11 @@ def _contact_insert(dialect: str) -> Any:
 
 # Built once: the statements of a capture are compiled once per process, then cached.
 _CONTACT_INSERTS = {dialect: _contact_insert(dialect) for dialect in ("postgresql", "sqlite")}
-_NEED_INSERT = insert(ContactNeed.__table__)
-_MATERIAL_INSERT = insert(ContactMaterial.__table__)
-_REFERRAL_INSERT = insert(Referral.__table__)
+_NEED_INSERT = insert(_table(ContactNeed))
+_MATERIAL_INSERT = insert(_table(ContactMaterial))
+_REFERRAL_INSERT = insert(_table(Referral))
 # Each new referral's first status, for all the new contacts in one statement.
-_FIRST_STATUS_INSERT = insert(ReferralStatusChange.__table__).from_select(
+_FIRST_STATUS_INSERT = insert(_table(ReferralStatusChange)).from_select(
     ["referral_id", "status", "changed_at", "changed_by_id"],
     select(Referral.id, Referral.status, Referral.status_changed_at, bindparam("author_id")).where(
         Referral.contact_id.in_(bindparam("contact_ids", expanding=True))

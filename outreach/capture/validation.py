@@ -57,7 +57,7 @@ CONTACT_FIELDS = frozenset(
 )
 REFERRAL_FIELDS = frozenset({"destination", "accompanied", "status"})
 
-Errors = dict[str, list[LazyString | LazyText]]
+Errors = dict[str, list[str | LazyText]]
 
 # What the phone checks before it queues a contact, in the server's own words
 # (`phone_check_messages`), so that both say the same.

@@ -65,7 +65,7 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 def _patrol_or_404(patrol_id: int) -> Patrol:
-    patrol = get_patrol(db.session, current_association().id, patrol_id)
+    patrol = get_patrol(db.session(), current_association().id, patrol_id)
     if patrol is None:
         abort(404)
     return patrol
@@ -102,7 +102,7 @@ def home() -> Page:
     ).all()
     return render_template(
         "capture/home.html",
-        open_patrol=open_patrol_of(db.session, current_user),
+        open_patrol=open_patrol_of(db.session(), current_user),
         recent=recent,
     )
 
@@ -111,13 +111,13 @@ def home() -> Page:
 @roles_required(*CAPTURE_ROLES)
 def new_patrol() -> Page:
     association = current_association()
-    existing = open_patrol_of(db.session, current_user)
+    existing = open_patrol_of(db.session(), current_user)
     if existing is not None:
         flash(_("Vous êtes déjà dans une tournée en cours."), "info")
         return redirect(url_for("capture.patrol", patrol_id=existing.id))
     form = StartPatrolForm()
-    zones = active_zones(db.session)
-    members = [m for m in team_members(db.session, association.id) if m.id != current_user.id]
+    zones = active_zones(db.session())
+    members = [m for m in team_members(db.session(), association.id) if m.id != current_user.id]
     form.zone.choices = [SelectChoice(zone.id, zone.name) for zone in zones]
     form.members.choices = [SelectChoice(member.id, member.display_name) for member in members]
     if form.validate_on_submit():
@@ -125,7 +125,7 @@ def new_patrol() -> Page:
         if zone is None or not zone.active:
             abort(400)
         patrol = start_patrol(
-            db.session, association, zone, current_user, form.members.data or [], now_utc()
+            db.session(), association, zone, current_user, form.members.data or [], now_utc()
         )
         flash(_("Tournée commencée. Bonne maraude !"), "success")
         return redirect(url_for("capture.patrol", patrol_id=patrol.id))
@@ -145,7 +145,7 @@ def _save_note(patrol: Patrol) -> tuple[str, str] | None:
     """The note for a contact just saved in this patrol; nothing for an id it does not hold."""
     for parameter, (category, message) in SAVE_NOTES.items():
         contact_id = request.args.get(parameter, type=big_row_id)
-        if contact_id is not None and patrol_holds_contact(db.session, patrol, contact_id):
+        if contact_id is not None and patrol_holds_contact(db.session(), patrol, contact_id):
             return category, str(message)
     return None
 
@@ -154,15 +154,15 @@ def _save_note(patrol: Patrol) -> tuple[str, str] | None:
 @roles_required(*CAPTURE_ROLES)
 def patrol(patrol_id: int) -> Page:
     patrol = _patrol_or_404(patrol_id)
-    contacts = recent_contacts(db.session, patrol)
+    contacts = recent_contacts(db.session(), patrol)
     return render_template(
         "capture/patrol.html",
         page_note=_save_note(patrol),
         patrol=patrol,
-        count=patrol_contact_count(db.session, patrol),
+        count=patrol_contact_count(db.session(), patrol),
         contacts=contacts,
         editable={contact.id for contact in contacts if can_edit(contact, current_user)},
-        labels=taxonomy_labels(db.session, current_language()),
+        labels=taxonomy_labels(db.session(), current_language()),
         is_member=patrol.has_member(current_user),
         csrf_form=CsrfOnlyForm(),
     )
@@ -178,7 +178,7 @@ def _form_choices(contact: Contact | None) -> dict[str, Any]:
         .where(or_(Material.active.is_(True), Material.code.in_(held_materials)))
         .order_by(Material.position)
     ).all()
-    zones = list(active_zones(db.session))
+    zones = list(active_zones(db.session()))
     if contact is not None and not contact.zone.active:
         zones.append(contact.zone)
     return {
@@ -238,7 +238,7 @@ def _validate_form(
     """The posted contact validated, and the user's access to its patrol (same query)."""
     payload = contact_payload_from_form(request.form, patrol_id)
     options = load_capture_options(
-        db.session, association_id, [patrol_id], [payload["id"]], member_id=current_user.id
+        db.session(), association_id, [patrol_id], [payload["id"]], member_id=current_user.id
     )
     draft, errors = validate_contact(payload, options, now_utc())
     return draft, errors, payload, options.patrols.get(patrol_id)
@@ -268,7 +268,7 @@ def new_contact(patrol_id: int) -> Page:
             _patrol_or_404(patrol_id), scrub_person_code(payload), errors, status=422
         )
     result = record_contact(
-        db.session,
+        db.session(),
         draft,
         current_user,
         association,
@@ -281,13 +281,14 @@ def new_contact(patrol_id: int) -> Page:
             _patrol_or_404(patrol_id),
             scrub_person_code(payload),
             errors,
-            contact=get_contact(db.session, association.id, result.contact_id),
+            contact=get_contact(db.session(), association.id, result.contact_id),
             status=409,
         )
     # Said by the patrol page from its address, not flashed: a flash rewrites and resends
     # the session cookie, on this answer and on the next page (docs/perf-history.md).
     outcome = "saved" if result.outcome is Outcome.CREATED else "unchanged"
-    return redirect(url_for("capture.patrol", patrol_id=patrol_id, **{outcome: result.contact_id}))
+    note: dict[str, Any] = {outcome: result.contact_id}
+    return redirect(url_for("capture.patrol", patrol_id=patrol_id, **note))
 
 
 @bp.route("/contacts/<big_row_id:contact_id>/edit", methods=["GET", "POST"])
@@ -295,7 +296,7 @@ def new_contact(patrol_id: int) -> Page:
 def edit_contact(contact_id: int) -> Page:
     association = current_association()
     contact = get_contact(
-        db.session, association.id, contact_id, for_update=request.method == "POST"
+        db.session(), association.id, contact_id, for_update=request.method == "POST"
     )
     if contact is None:
         abort(404)
@@ -317,7 +318,7 @@ def edit_contact(contact_id: int) -> Page:
             patrol, scrub_person_code(payload), errors, contact=contact, status=422
         )
     update_contact(
-        db.session,
+        db.session(),
         contact,
         draft,
         current_user,
@@ -342,7 +343,7 @@ def end(patrol_id: int) -> Page:
             used_material_collected=form.used_material_collected.data or 0,
             site_observations=form.site_observations.data or "",
         )
-        end_patrol(db.session, patrol, report, now_utc())
+        end_patrol(db.session(), patrol, report, now_utc())
         flash(_("Tournée terminée. Merci !"), "success")
         return redirect(url_for("capture.home"))
     status = 422 if form.is_submitted() else 200
@@ -350,5 +351,5 @@ def end(patrol_id: int) -> Page:
         "capture/end_patrol.html",
         form=form,
         patrol=patrol,
-        count=patrol_contact_count(db.session, patrol),
+        count=patrol_contact_count(db.session(), patrol),
     ), status

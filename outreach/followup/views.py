@@ -35,7 +35,7 @@ from .services import (
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
-Page = str | WerkzeugResponse | tuple[str, int]
+Page = str | WerkzeugResponse | tuple[str | WerkzeugResponse, int]
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -64,9 +64,9 @@ def find() -> Page:
                         "Votre coordination en est informée."
                     ),
                 )
-            found = person_known(db.session, association.id, pseudonym)
-            record_lookup(db.session, current_user, association, found)
-            set_followup_pseudonym(db.session, _session_token(), pseudonym)
+            found = person_known(db.session(), association.id, pseudonym)
+            record_lookup(db.session(), current_user, association, found)
+            set_followup_pseudonym(db.session(), _session_token(), pseudonym)
             return redirect(url_for("followup.person"))
         form.person_code.errors = [str(code_message(pseudonym))]
     status = 422 if form.is_submitted() else 200
@@ -76,16 +76,16 @@ def find() -> Page:
 @bp.get("/person")
 @roles_required(*CAPTURE_ROLES)
 def person() -> Page:
-    pseudonym = followup_pseudonym(db.session, _session_token())
+    pseudonym = followup_pseudonym(db.session(), _session_token())
     if pseudonym is None:
         return redirect(url_for("followup.find"))
-    contacts = person_history(db.session, current_association().id, pseudonym)
+    contacts = person_history(db.session(), current_association().id, pseudonym)
     return render_template(
         "followup/person.html",
         contacts=contacts,
         next_statuses=next_statuses,
         statuses=REFERRAL_STATUSES,
-        labels=taxonomy_labels(db.session, current_language()),
+        labels=taxonomy_labels(db.session(), current_language()),
         status_form=ReferralStatusForm(),
     )
 
@@ -98,7 +98,7 @@ def _session_token() -> str:
 @bp.post("/referrals/<big_row_id:referral_id>/status")
 @roles_required(*CAPTURE_ROLES)
 def referral_status(referral_id: int) -> Page:
-    referral = get_referral(db.session, current_association().id, referral_id)
+    referral = get_referral(db.session(), current_association().id, referral_id)
     if referral is None:
         abort(404)
     form = ReferralStatusForm()
@@ -107,13 +107,13 @@ def referral_status(referral_id: int) -> Page:
         return redirect(url_for("followup.person"))
     try:
         change_referral_status(
-            db.session, referral, form.status.data or "", current_user, now_utc()
+            db.session(), referral, form.status.data or "", current_user, now_utc()
         )
     except TransitionError:
         flash(_("Ce changement de statut n'est pas possible."), "error")
         return redirect(url_for("followup.person"))
     audit(
-        db.session,
+        db.session(),
         "referral.status_changed",
         actor=current_user,
         association_id=current_association().id,

@@ -38,10 +38,10 @@ FUNDER_ROLES = ("funder", "admin")
 def _summary_from_request(
     breakdowns: Sequence[str] | None,
 ) -> tuple[PeriodChoices, FundersSummary]:
-    choices = period_choices(db.session, request.args.get("period"))
+    choices = period_choices(db.session(), request.args.get("period"))
     if choices is None:
         abort(404)
-    summary = funders_summary(db.session, choices.chosen, perturbation_table(), breakdowns)
+    summary = funders_summary(db.session(), choices.chosen, perturbation_table(), breakdowns)
     return choices, summary
 
 
@@ -72,7 +72,7 @@ def export() -> Response:
     _, data = _summary_from_request(None)
     rows = list(summary_rows(data))
     audit(
-        db.session,
+        db.session(),
         "export",
         actor=current_user._get_current_object(),
         period=data.period.key,
@@ -91,7 +91,7 @@ def export() -> Response:
 @bp.route("/targets", methods=["GET", "POST"])
 @roles_required("admin")
 def targets_page() -> str | WerkzeugResponse:
-    registry = load_registry(db.session)
+    registry = load_registry(db.session())
     form = TargetForm()
     form.indicator.choices = [
         SelectChoice(item.code, f"{item.label} ({item.code})") for item in registry.indicators
@@ -102,9 +102,9 @@ def targets_page() -> str | WerkzeugResponse:
         if value is not None and indicator.unit == "share" and value > 1:
             form.value.errors = [_("Une part ou un taux est une fraction entre 0 et 1.")]
         else:
-            set_target(db.session, indicator.code, form.period.data, value, current_user)
+            set_target(db.session(), indicator.code, form.period.data, value, current_user)
             audit(
-                db.session,
+                db.session(),
                 "target",
                 actor=current_user,
                 indicator=indicator.code,
@@ -119,7 +119,7 @@ def targets_page() -> str | WerkzeugResponse:
     return render_template(
         "funders/targets.html",
         form=form,
-        targets=targets(db.session),
+        targets=targets(db.session()),
         registry=registry,
         period_labels=TARGET_PERIOD_LABELS,
         format_value=format_value,

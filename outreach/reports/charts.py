@@ -33,7 +33,7 @@ def _nice_max(values: Sequence[float], percent: bool) -> float:
     top = max(values, default=0.0)
     if percent or top <= 0:
         return 1.0
-    magnitude = 10 ** (len(str(int(top))) - 1)
+    magnitude = float(10 ** (len(str(int(top))) - 1))
     for step in (1, 2, 2.5, 5, 10):
         if top <= step * magnitude:
             return step * magnitude
@@ -69,7 +69,7 @@ def column_chart(
                 f'width="{bar:.1f}" height="{stub}"><title>{escape(point.caption())}'
                 f"</title></rect>"
             )
-            value_y = top + plot_height - stub - 3
+            value_y: float = top + plot_height - stub - 3
         else:
             bar_height = plot_height * point.value / scale_max
             value_y = top + plot_height - bar_height - 3

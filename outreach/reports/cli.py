@@ -4,6 +4,7 @@ and `flask --app wsgi outreach rebuild-rollup`."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -42,8 +43,8 @@ def export_command(org_slug: str, week: str, kind: str, output: str | None, sepa
     association = db.session.scalar(select(Association).where(Association.slug == org_slug))
     if association is None:
         raise click.ClickException(f"no association with slug {org_slug!r}")
-    prepared = weekly_export(db.session, association, week, kind, load_registry(db.session))
-    written: dict[str, int | bool] = {}
+    prepared = weekly_export(db.session(), association, week, kind, load_registry(db.session()))
+    written: dict[str, Any] = {}
 
     def record(rows: int, complete: bool) -> None:
         written.update(rows=rows, complete=complete)
@@ -59,7 +60,7 @@ def export_command(org_slug: str, week: str, kind: str, output: str | None, sepa
             file.writelines(lines)
     else:
         sys.stdout.writelines(lines)
-    audit(db.session, "export", association_id=association.id, week=week, kind=kind, **written)
+    audit(db.session(), "export", association_id=association.id, week=week, kind=kind, **written)
     db.session.commit()
     if output:
         click.echo(f"{written['rows']} rows written to {output}", err=True)
@@ -69,6 +70,6 @@ def export_command(org_slug: str, week: str, kind: str, output: str | None, sepa
 @with_appcontext
 def rebuild_rollup_command() -> None:
     """Recompute the weekly roll-up from the contacts (after a restore or a rollback)."""
-    weeks = rebuild_all(db.session)
+    weeks = rebuild_all(db.session())
     db.session.commit()
     click.echo(f"{len(weeks)} weeks recomputed")

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    SQLColumnExpression,
     String,
     any_,
     bindparam,
@@ -239,7 +240,9 @@ def contact_rows(
             ]
 
 
-def _one_of(session: Session, column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
+def _one_of(
+    session: Session, column: SQLColumnExpression[int], ids: list[int]
+) -> ColumnElement[bool]:
     """`column IN ids` with one parameter, not a thousand to render: an array on
     PostgreSQL, a JSON list read by json_each on SQLite."""
     if session.get_bind().dialect.name == "postgresql":

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import ColumnElement, case, func
 
-from ..i18n import lazy_localized
+from ..i18n import LazyText, lazy_localized
 from ..models import Contact, Referral
 
 Unit = Literal["count", "share", "rate", "hours"]
@@ -90,7 +90,9 @@ def family_measure(family: Family, code: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Indicator:
     code: str
-    label: str | LazyString  # in the interface's language (a French msgid, or both labels)
+    label: (
+        str | LazyString | LazyText
+    )  # in the interface's language (a French msgid, or both labels)
     label_en: str
     definition: str | LazyString
     unit: Unit

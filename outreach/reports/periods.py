@@ -133,8 +133,8 @@ class Period:
             year, month = (int(part) for part in self.key.split("-"))
             return format_date(date(year, month, 1), "MMMM y")
         if self.kind == "quarter":
-            year, quarter = self.key.split("-Q")
-            return _("%(quarter)se trimestre %(year)s", quarter=quarter, year=year)
+            quarter_year, quarter = self.key.split("-Q")
+            return _("%(quarter)se trimestre %(year)s", quarter=quarter, year=quarter_year)
         if self.kind == "ytd":
             return _(
                 "Année %(year)s jusqu'à la semaine %(week)s", year=self.key, week=self.last_week

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, delete, func, insert, literal, select, text
@@ -34,7 +35,7 @@ from ..models import (
     WeeklyRollup,
 )
 from .cellkey import KEY_SPACE, contact_record_key, person_record_key
-from .indicators import contact_measure_sql, family_measure, referral_measure_sql
+from .indicators import Family, contact_measure_sql, family_measure, referral_measure_sql
 from .periods import month_start_week, quarter_start_week, year_start_week
 
 ADVISORY_LOCK_KEY = 72_010_003  # one refresher at a time on PostgreSQL
@@ -81,7 +82,7 @@ def _rebuild_presence(session: Session, week: str) -> None:
     session.execute(delete(WeeklyPerson).where(WeeklyPerson.iso_week == week))
     columns = ("pseudonym", "association_id", "zone_id", "iso_week")
     week_value = literal(week)
-    levels: tuple[Select[tuple[str | None, int, int, str]], ...] = (
+    levels: tuple[Select[str | None, int, int, str], ...] = (
         select(Contact.pseudonym_association, Contact.association_id, Contact.zone_id, week_value),
         select(Contact.pseudonym_association, Contact.association_id, literal(ALL), week_value),
         select(Contact.pseudonym_region, literal(ALL), Contact.zone_id, week_value),
@@ -142,7 +143,7 @@ def _additive_sums(session: Session, week: str) -> WeekSums:
     ):
         sums[association_id, zone_id].update(zip(referral_sql, values, strict=True))
 
-    families = (
+    families: tuple[tuple[Family, Any, Any, Any], ...] = (
         ("need", ContactNeed.need_code, func.count(), ContactNeed),
         (
             "material",
@@ -249,13 +250,14 @@ def _people_sums(session: Session, week: str, master_key: str) -> tuple[WeekSums
         )
         .scalar_subquery()
     )
-    regional = dict(
-        session.execute(
+    regional: dict[str, str] = {
+        str(local): str(region)
+        for local, region in session.execute(
             select(Contact.pseudonym_association, Contact.pseudonym_region)
             .where(Contact.iso_week == week, Contact.pseudonym_association.is_not(None))
             .distinct()
-        ).all()
-    )
+        )
+    }
     starts = {
         "people_first_month": month_start_week(week),
         "people_first_quarter": quarter_start_week(week),
@@ -269,7 +271,7 @@ def _people_sums(session: Session, week: str, master_key: str) -> tuple[WeekSums
         present.iso_week == week
     )
     for association_id, zone_id, pseudonym, last_seen in session.execute(query):
-        region = pseudonym if association_id == ALL else regional[pseudonym]
+        region = str(pseudonym) if association_id == ALL else regional[str(pseudonym)]
         if region not in person_keys:
             person_keys[region] = person_record_key(master_key, region)
         record_key = person_keys[region]

@@ -10,9 +10,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -155,7 +156,7 @@ def _patrol_measures(
 
 
 def _bucket(
-    column: ColumnElement[datetime], starts: Sequence[datetime], low: int, high: int
+    column: SQLColumnExpression[datetime], starts: Sequence[datetime], low: int, high: int
 ) -> ColumnElement[int]:
     """The index of the week a time falls in: a balanced CASE over the weeks' starts (UTC
     instants of Monday 00:00 in Paris, so DST is exact), about log2(weeks) tests a row."""
@@ -169,11 +170,13 @@ def _bucket(
 
 
 def _duration_minutes(
-    session: Session, start: ColumnElement[datetime], end: ColumnElement[datetime]
-) -> ColumnElement[float]:
+    session: Session,
+    start: SQLColumnExpression[datetime],
+    end: SQLColumnExpression[datetime | None],
+) -> ColumnElement[float | Decimal]:
     """Minutes between two stored (naive UTC) times; NULL while a patrol is open."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", end - start) / 60
+        return func.extract("epoch", end - start) / 60.0
     return (func.julianday(end) - func.julianday(start)) * 1440
 
 
@@ -445,7 +448,9 @@ def funders_summary(
         progress = None
         if target is not None:
             shown = total.value is not None and target > 0
-            progress = TargetProgress(target, total.value / target if shown else None)
+            progress = TargetProgress(
+                target, total.value / target if total.value is not None and shown else None
+            )
         rows.append(FunderRow(indicator, total, progress))
     detailed = [i for i in registry.indicators if breakdowns is None or i.code in breakdowns]
     return FundersSummary(
@@ -470,9 +475,9 @@ def funders_summary(
         },
         trend_weeks=trend_weeks,
         trends={
-            code: [figures.cell(indicator, week_period(week), TOTAL) for week in trend_weeks]
+            code: [figures.cell(trend, week_period(week), TOTAL) for week in trend_weeks]
             for code in FUNDER_TREND_INDICATORS
-            if (indicator := registry.get(code)) is not None
+            if (trend := registry.get(code)) is not None
         },
         registry=registry,
     )

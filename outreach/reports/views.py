@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import (
     Blueprint,
     Response,
@@ -13,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..audit import audit
@@ -61,8 +64,8 @@ def home() -> WerkzeugResponse:
 def dashboard(slug: str) -> str:
     association = own_association(slug)
     week = chosen_week(request.args.get("week"))
-    data = dashboard_of(db.session, association, week)
-    registry = load_registry(db.session)
+    data = dashboard_of(db.session(), association, week)
+    registry = load_registry(db.session())
     return render_template(
         "reports/dashboard.html",
         data=data,
@@ -94,13 +97,18 @@ def export(slug: str, kind: str) -> Response:
         abort(404)
     week = chosen_week(request.args.get("week"))
     csv_format = CsvFormat.named(request.args.get("separator"))
-    prepared = weekly_export(db.session, association, week, kind, load_registry(db.session))
+    # The scoped session itself, not the request's: the body streams after the request's
+    # session is removed, and must read through the session of the context it streams in.
+    streaming_session = cast(Session, db.session)
+    prepared = weekly_export(
+        streaming_session, association, week, kind, load_registry(db.session())
+    )
     # The body streams after the request's commit: keep plain values, not ORM objects.
     actor_id, association_id = current_user.id, association.id
 
     def record(rows: int, complete: bool) -> None:
         audit(
-            db.session,
+            db.session(),
             "export",
             actor=db.session.get(User, actor_id),
             association_id=association_id,
@@ -128,5 +136,7 @@ def export(slug: str, kind: str) -> Response:
 @roles_required("supervisor", "funder", "admin")
 def definitions() -> str:
     return render_template(
-        "reports/definitions.html", registry=load_registry(db.session), family_titles=FAMILY_TITLES
+        "reports/definitions.html",
+        registry=load_registry(db.session()),
+        family_titles=FAMILY_TITLES,
     )

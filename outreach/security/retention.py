@@ -147,6 +147,8 @@ def truncate_write_ahead_log(engine: Engine) -> None:
         return
     raw = engine.raw_connection()
     try:  # outside any transaction: the engine's hooks would begin one
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        driver = raw.driver_connection
+        if driver is not None:  # a pooled connection that is checked out always holds one
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         raw.close()

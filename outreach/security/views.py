@@ -21,7 +21,7 @@ def audit_log() -> str:
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     association_id = None if current_user.role == "admin" else current_association().id
     rows = entries(
-        db.session,
+        db.session(),
         association_id=association_id,
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,

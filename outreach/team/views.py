@@ -23,10 +23,10 @@ def home() -> str:
     return render_template(
         "team/home.html",
         association=association,
-        activity=week_activity(db.session, association.id, iso_week_of(now_utc())),
-        members=team(db.session, association.id),
+        activity=week_activity(db.session(), association.id, iso_week_of(now_utc())),
+        members=team(db.session(), association.id),
         lookups=lookup_volumes(
-            db.session, association.id, now_utc() - timedelta(days=7), unusual_from
+            db.session(), association.id, now_utc() - timedelta(days=7), unusual_from
         ),
         unusual_from=unusual_from,
         roles=ROLES,
