@@ -26,6 +26,8 @@ OWASP_ARGON2_MIN_TIME_COST = 2
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'outreach.sqlite3'}"
 # Flask-Limiter's in-process storage: right for one process; several instances share Redis.
 DEFAULT_RATELIMIT_STORAGE_URL = "memory://"
+# Seconds a login waits for Redis before Flask-Limiter counts in memory instead.
+DEFAULT_RATELIMIT_STORAGE_TIMEOUT = 1
 DEFAULT_LOGIN_LIMIT_ACCOUNT = "5 per 5 minutes;20 per hour"
 DEFAULT_LOGIN_LIMIT_IP = "30 per 5 minutes;200 per hour"
 # Follow-up lookups by code: a night's work is a few dozen; a sweep of the code space
@@ -58,6 +60,7 @@ class Settings:
     # Failed logins (and second-factor codes) allowed per account and per client address,
     # in Flask-Limiter's notation ("5 per 5 minutes;20 per hour").
     ratelimit_storage_url: str = DEFAULT_RATELIMIT_STORAGE_URL
+    ratelimit_storage_timeout: int = DEFAULT_RATELIMIT_STORAGE_TIMEOUT
     login_limit_account: str = DEFAULT_LOGIN_LIMIT_ACCOUNT
     login_limit_ip: str = DEFAULT_LOGIN_LIMIT_IP
     # Follow-up lookups by code allowed per account and per association (same notation),
@@ -97,6 +100,9 @@ class Settings:
                 environ.get("RATELIMIT_STORAGE_URL", "").strip()
                 or environ.get("REDIS_URL", "").strip()
                 or DEFAULT_RATELIMIT_STORAGE_URL
+            ),
+            ratelimit_storage_timeout=_positive_int(
+                environ, "RATELIMIT_STORAGE_TIMEOUT", DEFAULT_RATELIMIT_STORAGE_TIMEOUT
             ),
             login_limit_account=environ.get("LOGIN_LIMIT_ACCOUNT", "").strip()
             or DEFAULT_LOGIN_LIMIT_ACCOUNT,

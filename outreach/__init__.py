@@ -235,7 +235,7 @@ def register_blueprints(app: Flask) -> None:
 def register_throttling(app: Flask, settings: Settings) -> None:
     from .auth import throttle
 
-    throttle.configure(app, settings.ratelimit_storage_url)
+    throttle.configure(app, settings.ratelimit_storage_url, settings.ratelimit_storage_timeout)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -304,7 +304,9 @@ def register_template_globals(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from .errors import register_error_handlers
+    from .outages import register_outage_logs
 
+    register_outage_logs(app)
     register_error_handlers(app)
 
 

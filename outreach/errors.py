@@ -9,6 +9,7 @@ from flask.wrappers import Response
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 
 def _messages() -> dict[int, str]:
@@ -40,10 +41,14 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(400, _("Le formulaire a expiré : rechargez la page et recommencez."))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str | Response, int] | HTTPException:
+    def http_error(
+        error: HTTPException,
+    ) -> tuple[str | Response, int] | HTTPException | WerkzeugResponse:
         status = error.code or 500
         if status < 400:
             return error
+        if error.response is not None:  # the page a view chose (a spent lookup budget)
+            return error.response
         return error_response(status, _messages().get(status, error.name))
 
     @app.errorhandler(InternalServerError)
