@@ -24,6 +24,11 @@ MIN_SECRET_LENGTH = 32
 OWASP_ARGON2_MIN_MEMORY_KIB = 19456
 OWASP_ARGON2_MIN_TIME_COST = 2
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'outreach.sqlite3'}"
+# Seconds a request waits on PostgreSQL before it answers 503: to connect, for a pooled
+# connection, for one statement (a lock held elsewhere, a server that stopped answering).
+DEFAULT_DATABASE_CONNECT_TIMEOUT = 2
+DEFAULT_DATABASE_POOL_TIMEOUT = 2
+DEFAULT_DATABASE_STATEMENT_TIMEOUT = 4
 # Flask-Limiter's in-process storage: right for one process; several instances share Redis.
 DEFAULT_RATELIMIT_STORAGE_URL = "memory://"
 # Seconds a login waits for Redis before Flask-Limiter counts in memory instead.
@@ -46,6 +51,9 @@ class ConfigError(RuntimeError):
 class Settings:
     env: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    database_connect_timeout: int = DEFAULT_DATABASE_CONNECT_TIMEOUT
+    database_pool_timeout: int = DEFAULT_DATABASE_POOL_TIMEOUT
+    database_statement_timeout: int = DEFAULT_DATABASE_STATEMENT_TIMEOUT
     secret_key: str = DEV_SECRET_KEY
     pseudonym_key: str = DEV_PSEUDONYM_KEY
     # argon2id cost: argon2-cffi's RFC 9106 low-memory profile (above OWASP's minimum).
@@ -92,6 +100,15 @@ class Settings:
         settings = cls(
             env=env,
             database_url=environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            database_connect_timeout=_positive_int(
+                environ, "DATABASE_CONNECT_TIMEOUT", DEFAULT_DATABASE_CONNECT_TIMEOUT, minimum=2
+            ),
+            database_pool_timeout=_positive_int(
+                environ, "DATABASE_POOL_TIMEOUT", DEFAULT_DATABASE_POOL_TIMEOUT
+            ),
+            database_statement_timeout=_positive_int(
+                environ, "DATABASE_STATEMENT_TIMEOUT", DEFAULT_DATABASE_STATEMENT_TIMEOUT, minimum=0
+            ),
             secret_key=environ.get("SECRET_KEY", "") or DEV_SECRET_KEY,
             pseudonym_key=environ.get("PSEUDONYM_KEY", "") or DEV_PSEUDONYM_KEY,
             session_idle_minutes=_positive_int(environ, "SESSION_IDLE_MINUTES", 120),

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -149,12 +150,15 @@ def _postgres_bin() -> Path:
 class PostgresCluster:
     """A cluster of its own (initdb, pg_ctl) in a temporary folder, on a free port.
 
-    initdb and the server refuse to run as root: as root they run as `postgres`.
+    initdb and the server refuse to run as root: as root they run as `postgres`, in a
+    folder of theirs (pytest's own temporary folders are closed to other users).
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self) -> None:
         self.bin = _postgres_bin()
         self.port = free_port()
+        directory = Path(tempfile.mkdtemp(prefix="outreach-faults-"))
+        self.directory = directory
         self.data = directory / "pgdata"
         self.log = directory / "postgres.log"
         self.run_as: list[str] = []
@@ -218,3 +222,4 @@ class PostgresCluster:
     def destroy(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self.stop()
+        shutil.rmtree(self.directory)

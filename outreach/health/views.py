@@ -5,6 +5,7 @@ from flask.wrappers import Response
 
 from .. import get_settings
 from ..auth.throttle import current_limiter
+from ..errors import RETRY_AFTER_SECONDS
 from ..extensions import db
 from .checks import database_health, rate_limits_health
 
@@ -24,5 +25,8 @@ def healthz() -> tuple[Response, int]:
         status = "error" if database["state"] == "unreachable" else "degraded"
     else:
         status = "ok" if rate_limits["state"] == "ok" else "degraded"
-    body = {"status": status, "database": database, "rate_limits": rate_limits}
-    return jsonify(body), 200 if serving else 503
+    response = jsonify(status=status, database=database, rate_limits=rate_limits)
+    if serving:
+        return response, 200
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, 503
