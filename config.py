@@ -29,6 +29,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'outreach.sqlite3'}"
 DEFAULT_DATABASE_CONNECT_TIMEOUT = 2
 DEFAULT_DATABASE_POOL_TIMEOUT = 2
 DEFAULT_DATABASE_STATEMENT_TIMEOUT = 4
+# Below this many MiB free on the disk of an SQLite database, /healthz answers 503.
+DEFAULT_SQLITE_MIN_FREE_MB = 64
 # Flask-Limiter's in-process storage: right for one process; several instances share Redis.
 DEFAULT_RATELIMIT_STORAGE_URL = "memory://"
 # Seconds a login waits for Redis before Flask-Limiter counts in memory instead.
@@ -54,6 +56,7 @@ class Settings:
     database_connect_timeout: int = DEFAULT_DATABASE_CONNECT_TIMEOUT
     database_pool_timeout: int = DEFAULT_DATABASE_POOL_TIMEOUT
     database_statement_timeout: int = DEFAULT_DATABASE_STATEMENT_TIMEOUT
+    sqlite_min_free_mb: int = DEFAULT_SQLITE_MIN_FREE_MB
     secret_key: str = DEV_SECRET_KEY
     pseudonym_key: str = DEV_PSEUDONYM_KEY
     # argon2id cost: argon2-cffi's RFC 9106 low-memory profile (above OWASP's minimum).
@@ -113,6 +116,9 @@ class Settings:
             pseudonym_key=environ.get("PSEUDONYM_KEY", "") or DEV_PSEUDONYM_KEY,
             session_idle_minutes=_positive_int(environ, "SESSION_IDLE_MINUTES", 120),
             session_absolute_hours=_positive_int(environ, "SESSION_ABSOLUTE_HOURS", 12),
+            sqlite_min_free_mb=_positive_int(
+                environ, "SQLITE_MIN_FREE_MB", DEFAULT_SQLITE_MIN_FREE_MB, minimum=0
+            ),
             ratelimit_storage_url=(
                 environ.get("RATELIMIT_STORAGE_URL", "").strip()
                 or environ.get("REDIS_URL", "").strip()

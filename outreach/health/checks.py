@@ -1,4 +1,5 @@
-"""What /healthz reports: the database (reachable, migrated) and the rate limits' storage.
+"""What /healthz reports: the database (reachable, migrated; SQLite's disk) and the rate
+limits' storage.
 
 Each check gives up within its dependency's timeouts (config.py): a frozen PostgreSQL or
 Redis makes the answer say so in seconds instead of holding it.
@@ -7,7 +8,9 @@ Redis makes the answer say so in seconds instead of holding it.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import shutil
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
@@ -53,26 +56,50 @@ def migration_state(app: Flask, revision: str | None) -> str:
     return "ahead" if newer else "unknown"
 
 
-def database_health(app: Flask, engine: Engine) -> tuple[dict[str, Any], bool]:
-    """The database's state, and whether this instance can serve on it."""
+def database_health(app: Flask, engine: Engine, min_free_mb: int) -> tuple[dict[str, Any], str]:
+    """The database's state, and this instance's status on it: "ok", "degraded" (its
+    migrations: not this release's) or "error" (unreachable; SQLite's disk full or
+    read-only)."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             revision = MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as error:
         outage_log(app, DATABASE).failed(error)
-        return {"state": "unreachable"}, False
+        return {"state": "unreachable"}, "error"
     except CommandError:  # several rows in alembic_version: a botched manual fix
         app.logger.warning("health check: the database has several revisions")
-        return {"state": "ok", "migrations": "several"}, False
+        return {"state": "ok", "migrations": "several"}, "degraded"
     migrations = migration_state(app, revision)
-    state = {
+    state: dict[str, Any] = {
         "state": "ok",
         "dialect": engine.dialect.name,
         "revision": revision,
         "migrations": migrations,
     }
-    return state, migrations in ("current", "ahead")
+    status = "ok" if migrations in ("current", "ahead") else "degraded"
+    path = engine.url.database
+    if engine.dialect.name == "sqlite" and path and path != ":memory:":
+        state["disk"] = sqlite_disk(path, min_free_mb)
+        if state["disk"]["state"] != "ok":
+            status = "error"
+    return state, status
+
+
+def sqlite_disk(path: str, min_free_mb: int) -> dict[str, Any]:
+    """The disk holding an SQLite database: "read-only" when the database or its folder
+    (where the write-ahead log lives) cannot be written, "full" below `min_free_mb` MiB
+    free: captures are failing or about to, while the phones keep them."""
+    folder = os.path.dirname(os.path.abspath(path))
+    free_mb = shutil.disk_usage(folder).free // 2**20
+    writable = (
+        not os.statvfs(folder).f_flag & os.ST_RDONLY
+        and os.access(folder, os.W_OK)
+        and (not os.path.exists(path) or os.access(path, os.W_OK))
+    )
+    if not writable:
+        return {"state": "read-only", "free_mb": free_mb}
+    return {"state": "full" if free_mb < min_free_mb else "ok", "free_mb": free_mb}
 
 
 def rate_limits_health(app: Flask, limiter: Limiter, storage_url: str) -> dict[str, str]:

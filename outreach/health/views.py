@@ -15,16 +15,15 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """For load balancers and monitoring. 200 while capture works: the database reachable
-    and migrated; the rate limits' storage unreachable only makes the status "degraded"."""
+    and migrated (and SQLite's disk writable, with room); the rate limits' storage
+    unreachable only makes the status "degraded"."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    database, serving = database_health(app, db.engine)
-    rate_limits = rate_limits_health(
-        app, current_limiter(), get_settings(app).ratelimit_storage_url
-    )
-    if not serving:
-        status = "error" if database["state"] == "unreachable" else "degraded"
-    else:
-        status = "ok" if rate_limits["state"] == "ok" else "degraded"
+    settings = get_settings(app)
+    database, status = database_health(app, db.engine, settings.sqlite_min_free_mb)
+    rate_limits = rate_limits_health(app, current_limiter(), settings.ratelimit_storage_url)
+    serving = status == "ok"
+    if serving and rate_limits["state"] != "ok":
+        status = "degraded"
     response = jsonify(status=status, database=database, rate_limits=rate_limits)
     if serving:
         return response, 200
