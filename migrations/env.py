@@ -48,6 +48,11 @@ def run_migrations_online():
     configure_args = dict(migrate_extension.configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The app's statement timeout (DATABASE_STATEMENT_TIMEOUT) bounds requests; a
+            # migration over a large table must run to its end.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # for the session; the migrations run in their own transaction
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
