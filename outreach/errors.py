@@ -51,7 +51,7 @@ def error_response(
     ), status
 
 
-def database_unavailable(error: BaseException | None) -> bool:
+def database_unavailable(error: BaseException) -> bool:
     """Whether the error says that the database cannot serve now, whatever the request."""
     if isinstance(error, OperationalError | PoolTimeoutError):
         return True
@@ -102,8 +102,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str | Response, int] | Response:
         """The page shows an incident id only; the traceback goes to the server's log."""
-        if database_unavailable(error.original_exception):
-            return unavailable_response(error.original_exception)  # type: ignore[arg-type]
+        original = error.original_exception
+        if original is not None and database_unavailable(original):
+            return unavailable_response(original)
         incident = uuid.uuid4().hex[:12]
         app.logger.error(
             "incident %s on %s %s",

@@ -67,7 +67,7 @@ class _StorageErrorOnOneLine(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, StorageError):
-            record.msg = f"{record.getMessage()}: {error.storage_error!r}"
+            record.msg = f"{record.getMessage()}: {type(error.storage_error).__name__}"
             record.args = ()
             record.exc_info = None
         return True
@@ -77,7 +77,8 @@ _ONE_LINE = _StorageErrorOnOneLine()
 
 
 def configure(app: Flask, storage_url: str, timeout: int) -> None:
-    """This app's limiter (its own storage), wrapped around the views marked `guarded`.
+    """This app's limiter (its own storage), wrapped around the views marked `guarded` or
+    `budgeted`.
 
     Call once the blueprints are registered.
     """
