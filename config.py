@@ -24,8 +24,17 @@ MIN_SECRET_LENGTH = 32
 OWASP_ARGON2_MIN_MEMORY_KIB = 19456
 OWASP_ARGON2_MIN_TIME_COST = 2
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'outreach.sqlite3'}"
+# Seconds a request waits on PostgreSQL before it answers 503: to connect, for a pooled
+# connection, for one statement (a lock held elsewhere, a server that stopped answering).
+DEFAULT_DATABASE_CONNECT_TIMEOUT = 2
+DEFAULT_DATABASE_POOL_TIMEOUT = 2
+DEFAULT_DATABASE_STATEMENT_TIMEOUT = 4
+# Below this many MiB free on the disk of an SQLite database, /healthz answers 503.
+DEFAULT_SQLITE_MIN_FREE_MB = 64
 # Flask-Limiter's in-process storage: right for one process; several instances share Redis.
 DEFAULT_RATELIMIT_STORAGE_URL = "memory://"
+# Seconds a login waits for Redis before Flask-Limiter counts in memory instead.
+DEFAULT_RATELIMIT_STORAGE_TIMEOUT = 1
 DEFAULT_LOGIN_LIMIT_ACCOUNT = "5 per 5 minutes;20 per hour"
 DEFAULT_LOGIN_LIMIT_IP = "30 per 5 minutes;200 per hour"
 # Follow-up lookups by code: a night's work is a few dozen; a sweep of the code space
@@ -44,6 +53,10 @@ class ConfigError(RuntimeError):
 class Settings:
     env: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    database_connect_timeout: int = DEFAULT_DATABASE_CONNECT_TIMEOUT
+    database_pool_timeout: int = DEFAULT_DATABASE_POOL_TIMEOUT
+    database_statement_timeout: int = DEFAULT_DATABASE_STATEMENT_TIMEOUT
+    sqlite_min_free_mb: int = DEFAULT_SQLITE_MIN_FREE_MB
     secret_key: str = DEV_SECRET_KEY
     pseudonym_key: str = DEV_PSEUDONYM_KEY
     # argon2id cost: argon2-cffi's RFC 9106 low-memory profile (above OWASP's minimum).
@@ -58,6 +71,7 @@ class Settings:
     # Failed logins (and second-factor codes) allowed per account and per client address,
     # in Flask-Limiter's notation ("5 per 5 minutes;20 per hour").
     ratelimit_storage_url: str = DEFAULT_RATELIMIT_STORAGE_URL
+    ratelimit_storage_timeout: int = DEFAULT_RATELIMIT_STORAGE_TIMEOUT
     login_limit_account: str = DEFAULT_LOGIN_LIMIT_ACCOUNT
     login_limit_ip: str = DEFAULT_LOGIN_LIMIT_IP
     # Follow-up lookups by code allowed per account and per association (same notation),
@@ -89,14 +103,29 @@ class Settings:
         settings = cls(
             env=env,
             database_url=environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            database_connect_timeout=_positive_int(
+                environ, "DATABASE_CONNECT_TIMEOUT", DEFAULT_DATABASE_CONNECT_TIMEOUT, minimum=2
+            ),
+            database_pool_timeout=_positive_int(
+                environ, "DATABASE_POOL_TIMEOUT", DEFAULT_DATABASE_POOL_TIMEOUT
+            ),
+            database_statement_timeout=_positive_int(
+                environ, "DATABASE_STATEMENT_TIMEOUT", DEFAULT_DATABASE_STATEMENT_TIMEOUT, minimum=0
+            ),
             secret_key=environ.get("SECRET_KEY", "") or DEV_SECRET_KEY,
             pseudonym_key=environ.get("PSEUDONYM_KEY", "") or DEV_PSEUDONYM_KEY,
             session_idle_minutes=_positive_int(environ, "SESSION_IDLE_MINUTES", 120),
             session_absolute_hours=_positive_int(environ, "SESSION_ABSOLUTE_HOURS", 12),
+            sqlite_min_free_mb=_positive_int(
+                environ, "SQLITE_MIN_FREE_MB", DEFAULT_SQLITE_MIN_FREE_MB, minimum=0
+            ),
             ratelimit_storage_url=(
                 environ.get("RATELIMIT_STORAGE_URL", "").strip()
                 or environ.get("REDIS_URL", "").strip()
                 or DEFAULT_RATELIMIT_STORAGE_URL
+            ),
+            ratelimit_storage_timeout=_positive_int(
+                environ, "RATELIMIT_STORAGE_TIMEOUT", DEFAULT_RATELIMIT_STORAGE_TIMEOUT
             ),
             login_limit_account=environ.get("LOGIN_LIMIT_ACCOUNT", "").strip()
             or DEFAULT_LOGIN_LIMIT_ACCOUNT,

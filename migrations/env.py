@@ -55,6 +55,11 @@ def run_migrations_online():
             # connection before any transaction (SQLite ignores it inside one), checked and
             # back on after.
             connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        if connection.dialect.name == "postgresql":
+            # The app's statement timeout (DATABASE_STATEMENT_TIMEOUT) bounds requests; a
+            # migration over a large table must run to its end.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # for the session; the migrations run in their own transaction
         try:
             context.configure(
                 connection=connection,

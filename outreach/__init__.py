@@ -78,8 +78,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
     return {
         "SECRET_KEY": settings.secret_key,
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        # hide_parameters: values (pseudonyms...) never reach error messages or logs.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(settings),
         "MAX_CONTENT_LENGTH": settings.max_content_length,
         "TESTING": settings.testing,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -100,6 +99,30 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         # Compiled by `make run` and `make test` (README, "Languages and translations").
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
     }
+
+
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    """hide_parameters: values (pseudonyms...) never reach error messages or logs. On
+    PostgreSQL, no wait without an end (errors.py answers 503): libpq's connect timeout;
+    a statement timeout set by the server at each connection; a TCP user timeout, so that
+    a connection whose packets go unacknowledged (a host or network gone) breaks instead
+    of waiting for the kernel's retransmissions (15 minutes)."""
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+        "pool_timeout": settings.database_pool_timeout,
+    }
+    if settings.database_url.startswith("postgresql"):
+        statement_ms = settings.database_statement_timeout * 1000
+        options["connect_args"] = {
+            "connect_timeout": settings.database_connect_timeout,
+            "options": f"-c statement_timeout={statement_ms}",
+            "tcp_user_timeout": max(
+                settings.database_connect_timeout, settings.database_statement_timeout
+            )
+            * 1000,
+        }
+    return options
 
 
 def get_settings(app: Flask) -> Settings:
@@ -127,8 +150,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, secure_delete, and SQLite's write lock taken up front, by BEGIN
-    IMMEDIATE.
+    """WAL, durable commits, foreign keys, secure_delete, and SQLite's write lock taken up
+    front, by BEGIN IMMEDIATE.
 
     A request's first statement starts its transaction with BEGIN IMMEDIATE, which takes
     the write lock: requests that read then write are serialised, and a transaction never
@@ -158,7 +181,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit returns once the write-ahead log is on disk, so that a 201 survives
+        # a power loss (NORMAL may lose the last commits); its cost: bench/durability.py.
+        cursor.execute("PRAGMA synchronous=FULL")
         # Deleted rows are overwritten with zeros, not left in free space (the purge).
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
@@ -235,7 +260,7 @@ def register_blueprints(app: Flask) -> None:
 def register_throttling(app: Flask, settings: Settings) -> None:
     from .auth import throttle
 
-    throttle.configure(app, settings.ratelimit_storage_url)
+    throttle.configure(app, settings.ratelimit_storage_url, settings.ratelimit_storage_timeout)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -263,11 +288,14 @@ def register_request_hooks(app: Flask) -> None:
     def commit_once(response: Response) -> Response:
         """Indico's habit: services flush, the request commits once, on success only.
 
-        A refused request still keeps its deferred audit entries (failed logins, lockouts).
+        A refused request still keeps its deferred audit entries (failed logins, lockouts),
+        unless the database is unavailable.
         """
         if response.status_code < 400:
             write_deferred(db.session())
             db.session.commit()
+        elif response.status_code == 503:  # the database cannot take them now
+            db.session.rollback()
         else:
             db.session.rollback()
             if write_deferred(db.session()):
@@ -304,7 +332,9 @@ def register_template_globals(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from .errors import register_error_handlers
+    from .outages import register_outage_logs
 
+    register_outage_logs(app)
     register_error_handlers(app)
 
 

@@ -57,6 +57,12 @@ def requested_language() -> str:
     """The language this request asks for (see the module's docstring)."""
     if current_user.is_authenticated and _language(current_user.locale):
         return str(current_user.locale)
+    return device_language()
+
+
+def device_language() -> str:
+    """The language chosen on this device, or its browser's: 2 to 4 of the module's
+    docstring, without the account (which needs the database)."""
     chosen = _language(request.args.get(LANGUAGE_PARAMETER)) or _language(
         request.cookies.get(LANGUAGE_COOKIE)
     )

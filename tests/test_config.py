@@ -70,3 +70,24 @@ def test_perturbation_max_noise_is_configured_once_and_checked() -> None:
     for bad in ("1", "0", "three"):
         with pytest.raises(ConfigError, match="PERTURBATION_MAX_NOISE"):
             Settings.from_env({"PERTURBATION_MAX_NOISE": bad})
+
+
+def test_timeouts_toward_postgresql_and_redis_are_configured_once_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_CONNECT_TIMEOUT": "3",
+            "DATABASE_POOL_TIMEOUT": "1",
+            "DATABASE_STATEMENT_TIMEOUT": "0",
+            "RATELIMIT_STORAGE_TIMEOUT": "2",
+            "SQLITE_MIN_FREE_MB": "0",
+        }
+    )
+    assert (settings.database_connect_timeout, settings.database_pool_timeout) == (3, 1)
+    assert settings.database_statement_timeout == 0  # none, for a long one-off command
+    assert (settings.ratelimit_storage_timeout, settings.sqlite_min_free_mb) == (2, 0)
+    defaults = Settings.from_env({})
+    assert (defaults.database_connect_timeout, defaults.database_statement_timeout) == (2, 4)
+    with pytest.raises(ConfigError, match="DATABASE_CONNECT_TIMEOUT"):
+        Settings.from_env({"DATABASE_CONNECT_TIMEOUT": "1"})  # libpq's minimum is 2
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_TIMEOUT"):
+        Settings.from_env({"RATELIMIT_STORAGE_TIMEOUT": "0"})

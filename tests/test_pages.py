@@ -144,7 +144,11 @@ def test_healthz_answers_503_when_the_database_is_unreachable(settings: Settings
     app = create_app(unreachable)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": {"state": "unreachable"}}
+    assert response.get_json() == {
+        "status": "error",
+        "database": {"state": "unreachable"},
+        "rate_limits": {"storage": "memory", "state": "ok"},
+    }
 
 
 def test_the_suppression_threshold_comes_from_the_settings(

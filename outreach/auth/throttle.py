@@ -8,24 +8,32 @@ nor Flask-Limiter's log holds addresses; the login view takes form bodies only, 
 address is always the form's. A lockout is audited once per window.
 
 Storage: in memory by default (one process); `RATELIMIT_STORAGE_URL` (or `REDIS_URL`)
-shares the counters between several instances, with a fall-back to memory if Redis fails.
+shares the counters between several instances. Redis gets `RATELIMIT_STORAGE_TIMEOUT`
+seconds to connect and to answer; past that, or refused, Flask-Limiter logs the outage once
+and counts in this process's memory (its in-memory fallback) until Redis answers again, so
+that a frozen Redis neither holds logins nor takes the threads that serve captures.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, make_response, request, session
 from flask.wrappers import Response
+from flask_babel import gettext as _
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse
+from limits.errors import StorageError
 
 from .. import audit, get_settings
+from ..errors import error_response
 from ..extensions import db
+from ..followup.services import THROTTLED_ACTION
 from ..models import User
 from .services import find_account
 
@@ -33,6 +41,7 @@ PENDING_LOGIN_KEY = "pending_login"
 # A lockout is written to the audit log at most once per key and window.
 LOCKOUT_AUDIT_WINDOW = parse("1 per 15 minutes")
 _GUARDED = "guarded_against_guessing"
+_BUDGETED = "counted_against_lookup_budgets"
 
 
 def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,33 +51,75 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-def configure(app: Flask, storage_url: str) -> None:
-    """This app's limiter (its own storage), wrapped around the views marked `guarded`.
+def budgeted(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark the follow-up lookup by code: `configure` counts each POST that looks a person
+    up (answered with a redirect to the person, found or not: each one tells whether a
+    code was met) against the account's and the association's budgets, and refuses POSTs
+    with 429 once either is spent (then nothing is counted)."""
+    setattr(view, _BUDGETED, True)
+    return view
+
+
+class _StorageErrorOnOneLine(logging.Filter):
+    """Flask-Limiter logs the storage errors of requests already waiting on Redis when it
+    switched to memory with their traceback: one line each is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, StorageError):
+            record.msg = f"{record.getMessage()}: {type(error.storage_error).__name__}"
+            record.args = ()
+            record.exc_info = None
+        return True
+
+
+_ONE_LINE = _StorageErrorOnOneLine()
+
+
+def configure(app: Flask, storage_url: str, timeout: int) -> None:
+    """This app's limiter (its own storage), wrapped around the views marked `guarded` or
+    `budgeted`.
 
     Call once the blueprints are registered.
     """
     hooks_before = _app_wide_hooks(app)
+    shared = not storage_url.startswith("memory://")
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
         strategy="moving-window",
         storage_uri=storage_url,
-        in_memory_fallback_enabled=not storage_url.startswith("memory://"),
+        storage_options={
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "wrap_exceptions": True,
+        }
+        if shared
+        else {},
+        in_memory_fallback_enabled=shared,
+        # Requests that were already waiting on Redis when the limiter switched to memory
+        # go on unlimited rather than failing.
+        swallow_errors=True,
         headers_enabled=False,
         key_prefix="outreach",
     )
+    limiter.logger.addFilter(_ONE_LINE)
     app.extensions["outreach_limiter"] = limiter
-    guarded_endpoints = frozenset(
-        endpoint for endpoint, view in app.view_functions.items() if getattr(view, _GUARDED, False)
-    )
-    for endpoint in guarded_endpoints:
-        app.view_functions[endpoint] = _limited(limiter, app.view_functions[endpoint])
-    _confine_hooks(app, hooks_before, {e.rpartition(".")[0] or None for e in guarded_endpoints})
+    limited_endpoints = set()
+    for endpoint, view in list(app.view_functions.items()):
+        if getattr(view, _GUARDED, False):
+            app.view_functions[endpoint] = _limited(limiter, view)
+        elif getattr(view, _BUDGETED, False):
+            app.view_functions[endpoint] = _budgeted(limiter, view)
+        else:
+            continue
+        limited_endpoints.add(endpoint)
+    _confine_hooks(app, hooks_before, {e.rpartition(".")[0] or None for e in limited_endpoints})
 
     @limiter.request_filter
-    def unguarded() -> bool:
-        """The auth blueprint's other views (logout...) skip the limiter's work at once."""
-        return request.endpoint not in guarded_endpoints
+    def unlimited() -> bool:
+        """The blueprints' other views (logout...) skip the limiter's work at once."""
+        return request.endpoint not in limited_endpoints
 
 
 _HOOK_REGISTRIES = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")
@@ -188,3 +239,37 @@ def _limited(limiter: Limiter, view: Callable[..., Any]) -> Callable[..., Any]:
         scope="account",
     )
     return per_account(per_address(view))
+
+
+def _looked_up(response: Response) -> bool:
+    return response.status_code == 302
+
+
+def _lookup_refused(_request_limit: RequestLimit) -> Response:
+    audit.defer(THROTTLED_ACTION, actor=current_user, association_id=current_user.association_id)
+    message = _(
+        "Trop de recherches par code : patientez avant d'en faire d'autres. "
+        "Votre coordination en est informée."
+    )
+    return make_response(error_response(429, message))
+
+
+def _budgeted(limiter: Limiter, view: Callable[..., Any]) -> Callable[..., Any]:
+    """The follow-up budgets, per account and per association (see `budgeted`)."""
+    per_account = limiter.limit(
+        _settings_limit("followup_limit_account"),
+        key_func=lambda: f"user:{current_user.id}",
+        methods=["POST"],
+        deduct_when=_looked_up,
+        on_breach=_lookup_refused,
+        scope="followup-account",
+    )
+    per_association = limiter.limit(
+        _settings_limit("followup_limit_association"),
+        key_func=lambda: f"association:{current_user.association_id}",
+        methods=["POST"],
+        deduct_when=_looked_up,
+        on_breach=_lookup_refused,
+        scope="followup-association",
+    )
+    return per_association(per_account(view))

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from limits import parse_many
-from limits.strategies import RateLimiter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,30 +32,6 @@ def association_pseudonym(
     if problem is not None:
         return problem
     return pseudonymise(pseudonym_key, association.slug, normalised).association
-
-
-def lookup_allowed(
-    limiter: RateLimiter,
-    user: User,
-    association: Association,
-    account_limits: str,
-    association_limits: str,
-) -> bool:
-    """Count one lookup against the account's and the association's budgets.
-
-    Every lookup counts, found or not: each one tells whether a code was met, so a sweep of
-    the code space is what the budgets stop. Refused when either budget is spent (then
-    nothing is counted)."""
-    budgets = [
-        *((item, "followup-account", str(user.id)) for item in parse_many(account_limits)),
-        *(
-            (item, "followup-association", str(association.id))
-            for item in parse_many(association_limits)
-        ),
-    ]
-    if not all(limiter.test(item, *keys) for item, *keys in budgets):
-        return False
-    return all([limiter.hit(item, *keys) for item, *keys in budgets])
 
 
 def record_lookup(session: Session, user: User, association: Association, found: bool) -> None:

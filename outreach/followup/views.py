@@ -8,25 +8,22 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import get_settings
-from ..audit import audit, defer
+from ..audit import audit
 from ..auth.access import SESSION_USER_KEY, current_association, roles_required
 from ..auth.sessions import followup_pseudonym, set_followup_pseudonym
-from ..auth.throttle import current_limiter
+from ..auth.throttle import budgeted
 from ..capture.services import taxonomy_labels
 from ..capture.validation import code_message
 from ..clock import now_utc
-from ..errors import error_response
 from ..extensions import db
 from ..i18n import current_language
 from ..vocabulary import CAPTURE_ROLES, REFERRAL_STATUSES
 from .forms import FindPersonForm, ReferralStatusForm
 from .services import (
-    THROTTLED_ACTION,
     TransitionError,
     association_pseudonym,
     change_referral_status,
     get_referral,
-    lookup_allowed,
     next_statuses,
     person_history,
     person_known,
@@ -40,6 +37,7 @@ Page = str | WerkzeugResponse | tuple[str | WerkzeugResponse, int]
 
 @bp.route("", methods=["GET", "POST"])
 @roles_required(*CAPTURE_ROLES)
+@budgeted
 def find() -> Page:
     form = FindPersonForm()
     if form.validate_on_submit():
@@ -49,21 +47,6 @@ def find() -> Page:
             settings.pseudonym_key, association, form.person_code.data or ""
         )
         if isinstance(pseudonym, str):
-            if not lookup_allowed(
-                current_limiter().limiter,
-                current_user,
-                association,
-                settings.followup_limit_account,
-                settings.followup_limit_association,
-            ):
-                defer(THROTTLED_ACTION, actor=current_user, association_id=association.id)
-                return error_response(
-                    429,
-                    _(
-                        "Trop de recherches par code : patientez avant d'en faire d'autres. "
-                        "Votre coordination en est informée."
-                    ),
-                )
             found = person_known(db.session(), association.id, pseudonym)
             record_lookup(db.session(), current_user, association, found)
             set_followup_pseudonym(db.session(), _session_token(), pseudonym)
