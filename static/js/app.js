@@ -36,8 +36,9 @@ function enhanceReferrals(root) {
     shown = 1;
     render();
   });
-  document.addEventListener("contact-form-filled", () => {
-    shown = Math.max(1, slots.filter(filled).length);
+  document.addEventListener("contact-form-filled", (event) => {
+    const loaded = (event.detail && event.detail.referrals) || 0;
+    shown = Math.min(slots.length, Math.max(1, loaded, slots.filter(filled).length));
     render();
   });
   render();

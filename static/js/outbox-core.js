@@ -28,13 +28,30 @@ const OutboxCore = (() => {
     const db = await open();
     return new Promise((resolve, reject) => {
       const transaction = db.transaction(storeName, mode);
-      const request = action(transaction.objectStore(storeName));
-      transaction.oncomplete = () => { db.close(); resolve(request.result); };
+      let request;
+      try {
+        request = action(transaction.objectStore(storeName));
+      } catch (error) {
+        db.close();
+        reject(error);
+        return;
+      }
+      transaction.oncomplete = () => { db.close(); resolve(request && request.result); };
       transaction.onerror = transaction.onabort = () => { db.close(); reject(transaction.error); };
     });
   }
 
-  const put = (entry) => run("entries", "readwrite", (store) => store.put(entry));
+  // An answer about an entry is written only if the entry still waits: another tab or the
+  // service worker may have corrected or deleted it meanwhile, and writing it back would
+  // bring back a contact that now exists under another id.
+  const settle = (id, changes) =>
+    run("entries", "readwrite", (store) => {
+      const lookup = store.get(id);
+      lookup.onsuccess = () => {
+        if (lookup.result && lookup.result.state === "pending") store.put({ ...lookup.result, ...changes });
+      };
+      return lookup;
+    });
   const remove = (id) => run("entries", "readwrite", (store) => store.delete(id));
   const entries = () => run("entries", "readonly", (store) => store.getAll());
   const getMeta = (key) => run("meta", "readonly", (store) => store.get(key));
@@ -53,8 +70,12 @@ const OutboxCore = (() => {
     if (stored) return stored;
     const made = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
     // Two pages may make one at the same moment: the first stored is the one all use.
-    await run("meta", "readwrite", (store) => store.add(made, "key")).catch(() => {});
-    return getMeta("key");
+    await run("meta", "readwrite", (store) => store.add(made, "key")).catch((error) => {
+      if (!error || error.name !== "ConstraintError") throw error;
+    });
+    const key = await getMeta("key");
+    if (!key) throw new Error("outbox: no sealing key could be kept");
+    return key;
   }
 
   async function seal(body) {
@@ -88,13 +109,45 @@ const OutboxCore = (() => {
   }
 
   // A refused contact, corrected by its author: queued again under a new id (the server
-  // may hold the old one), in the same transaction that drops the refused entry.
-  async function correct(refused, body) {
-    const entry = { id: body.id, owner: refused.owner, queuedAt: refused.queuedAt, state: "pending", ...(await seal(body)) };
-    return run("entries", "readwrite", (store) => {
-      store.delete(refused.id);
-      return store.add(entry);
+  // may hold the old one), in the same transaction that drops the refused entry, and only
+  // if that entry is still there and still refused (another tab may have corrected it).
+  async function correct(refused, body, owner) {
+    const entry = { id: body.id, owner, queuedAt: refused.queuedAt, state: "pending", ...(await seal(body)) };
+    const db = await open();
+    return new Promise((resolve, reject) => {
+      const transaction = db.transaction("entries", "readwrite");
+      const store = transaction.objectStore("entries");
+      const lookup = store.get(refused.id);
+      lookup.onsuccess = () => {
+        if (!lookup.result || lookup.result.state === "pending") {
+          transaction.abort();
+          return;
+        }
+        store.delete(refused.id);
+        store.add(entry);
+      };
+      transaction.oncomplete = () => { db.close(); resolve(); };
+      transaction.onerror = transaction.onabort = () => {
+        db.close();
+        reject(transaction.error || new Error("outbox: this contact was already corrected or deleted"));
+      };
     });
+  }
+
+  // Contacts queued in clear (before sealing, or on a page without WebCrypto) are sealed
+  // as soon as a page can.
+  async function sealWaiting() {
+    if (!sealing) return;
+    for (const entry of await entries()) {
+      if (!entry.body) continue;
+      const { body, ...rest } = entry;
+      const sealed = { ...rest, ...(await seal(body)) };
+      await run("entries", "readwrite", (store) => {
+        const lookup = store.get(entry.id);
+        lookup.onsuccess = () => { if (lookup.result && lookup.result.body) store.put(sealed); };
+        return lookup;
+      });
+    }
   }
 
   // The account logged in on this phone now ("" when none): the pages set it, the service
@@ -191,7 +244,7 @@ const OutboxCore = (() => {
       // Any other refusal of the whole batch will not change by sending it again.
       let errors = {};
       try { errors = (await response.json()).errors || {}; } catch (error) { errors = {}; }
-      for (const entry of pending) await put({ ...entry, state: "invalid", errors });
+      for (const entry of pending) await settle(entry.id, { state: "invalid", errors });
       return { status: "synced", sent: 0, failed: pending.length };
     }
     const results = (await response.json()).results || [];
@@ -205,13 +258,13 @@ const OutboxCore = (() => {
         sent += 1;
       } else {
         failed += 1;
-        await put({ ...entry, state: result.status, message: result.message || "", errors: result.errors || {} });
+        await settle(entry.id, { state: result.status, message: result.message || "", errors: result.errors || {} });
       }
     }
     return { status: "synced", sent, failed };
   }
 
-  return { add, bodyOf, clockOffset, correct, entries, freshToken, ownedBy, remove, setMeta, sync };
+  return { add, bodyOf, clockOffset, correct, entries, freshToken, ownedBy, remove, sealWaiting, setMeta, sync };
 })();
 
 if (typeof self !== "undefined") self.OutboxCore = OutboxCore;

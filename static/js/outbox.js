@@ -83,11 +83,12 @@
   const fieldLabels = JSON.parse(text.fields || "{}");
 
   // The referral slot of the index-th referral sent (empty slots are not sent).
+  // While a refused contact is corrected, its i-th referral sits in slot i (loadIntoForm),
+  // even when its destination is no longer offered and the slot's choice reads empty.
   function referralSlot(form, index) {
-    const filled = Array.from(form.querySelectorAll("fieldset.referral")).filter(
-      (slot) => slot.querySelector("select").value !== ""
-    );
-    return filled[index] || null;
+    const slots = Array.from(form.querySelectorAll("fieldset.referral"));
+    const filled = slots.filter((slot) => slot.querySelector("select").value !== "");
+    return (correcting ? slots[index] : filled[index]) || null;
   }
 
   // The input a server's field path names, or the group (fieldset) it belongs to.
@@ -236,15 +237,26 @@
       select.value = referral.destination;
       form.elements[`referral-${slot}-accompanied`].checked = Boolean(referral.accompanied);
     });
-    document.dispatchEvent(new CustomEvent("contact-form-filled"));
+    document.dispatchEvent(new CustomEvent("contact-form-filled", { detail: { referrals: (body.referrals || []).length } }));
+  }
+
+  // Something typed for the next person that "Corriger" would replace.
+  function formTyped(form) {
+    return (
+      Boolean(form.elements.person_code.value) ||
+      form.querySelector('input[type="checkbox"]:checked') !== null ||
+      Array.from(form.querySelectorAll("input.qty")).some((input) => input.value !== "0" && input.value !== "") ||
+      Array.from(form.querySelectorAll("fieldset.referral select")).some((select) => select.value !== "")
+    );
   }
 
   async function startCorrection(entry) {
     const form = contactForm();
+    if (!correcting && formTyped(form) && !window.confirm(text.correctReplaces)) return;
     const body = await OutboxCore.bodyOf(entry);
     resetForNext(form);
-    loadIntoForm(form, body);
     correcting = { entry, body };
+    loadIntoForm(form, body);
     const when = timeOf(entry.queuedAt);
     const errors = entry.state === "conflict" ? {} : { ...(entry.errors || {}) };
     showErrors(form, errors, fill(text.correcting, { time: when }));
@@ -458,8 +470,22 @@
         save.disabled = false;
         return;
       }
-      if (correcting) await OutboxCore.correct(correcting.entry, body);
-      else await OutboxCore.add(body, account);
+      try {
+        if (correcting) await OutboxCore.correct(correcting.entry, body, account);
+        else await OutboxCore.add(body, account);
+      } catch (error) {
+        // Not kept on the phone (storage refused, entry corrected elsewhere): the values stay
+        // in the form, and with a network the form posts them as it does without JavaScript.
+        saving = false;
+        save.disabled = false;
+        if (navigator.onLine && !correcting) {
+          form.submit();
+          return;
+        }
+        showErrors(form, {}, correcting ? text.correctionGone : text.notKept);
+        await render();
+        return;
+      }
       resetForNext(form);
       confirmSaved(form);
       setTimeout(() => {
@@ -474,6 +500,18 @@
     });
   }
 
+  // The form's cached shell carries the account that loaded it: another account must never
+  // be served it offline. Dropped on the login page and at logout.
+  async function forgetFormShells() {
+    if (!("caches" in window)) return;
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        if (/\/patrols\/\d+\/contacts\/new$/.test(new URL(request.url).pathname)) await cache.delete(request);
+      }
+    }
+  }
+
   function warnBeforeLogout() {
     const logout = document.querySelector("form.logout");
     if (!logout) return;
@@ -482,6 +520,7 @@
       event.preventDefault();
       const waiting = (await OutboxCore.entries()).filter((entry) => OutboxCore.ownedBy(entry, account)).length;
       if (!waiting || window.confirm(fill(text.logoutWarning, { n: waiting }))) {
+        await forgetFormShells().catch(() => {});
         logout.dataset.confirmed = "1";
         logout.requestSubmit();
       }
@@ -492,6 +531,8 @@
     const token = document.querySelector('meta[name="csrf-token"]');
     if (token && panel.dataset.authenticated) await OutboxCore.setMeta("csrf", token.content);
     await OutboxCore.setMeta("owner", account);
+    if (panel.dataset.loginPage) await forgetFormShells().catch(() => {});
+    await OutboxCore.sealWaiting().catch(() => {});
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register("/sw.js").catch(() => {});
       if (document.querySelector("form.contact-form[data-offline]")) {

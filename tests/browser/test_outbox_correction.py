@@ -13,12 +13,18 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect
 from sqlalchemy import select, update
 
 from outreach.extensions import db
 from outreach.models import Zone
-from tests.browser.test_offline import go_online, log_contact, open_offline_form, outbox
+from tests.browser.test_offline import (
+    go_online,
+    log_contact,
+    open_offline_form,
+    outbox,
+    routable_page,  # noqa: F401 (fixture)
+)
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -27,10 +33,13 @@ from tests.browser_support import (
     chip,
     contact_rows,
     contacts_in_db,
+    log_in,
+    open_contact_form,
     plus,
     save_button,
     saved_note,
     screenshot,
+    start_patrol,
     wait_until_sent,
 )
 from tests.conftest import World
@@ -273,3 +282,74 @@ def test_a_queued_person_code_is_not_readable_from_the_phones_storage(
     wait_until_sent(later)
     contacts = contacts_in_db(app)
     assert len(contacts) == 1 and contacts[0].pseudonym_association
+
+
+def test_a_correction_made_during_another_tabs_sync_stores_the_contact_once(
+    routable_page: Page,  # noqa: F811 (the fixture)
+    live_server: str,
+    world: World,
+    app: Flask,
+) -> None:
+    """Tab B's sync of an entry answers after tab A corrected it: the answer must not bring
+    the refused entry back (a second correction would store the contact twice)."""
+    first = routable_page
+    context = first.context
+    log_in(first, live_server, world.users["worker"].email)
+    start_patrol(first)
+    open_contact_form(first)
+    second = context.new_page()
+    second.goto(first.url)
+    expect(second.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+    held: list[Route] = []
+    second.route("**/api/v1/contacts", lambda route: held.append(route))
+
+    context.set_offline(True)
+    chip(first, "Genre", "Homme").click()
+    first.get_by_label("Code de la personne (facultatif)").fill("1977")  # refused: no letter
+    save_button(first).click()
+    expect(saved_note(first)).to_be_visible()
+    context.set_offline(False)
+    second.evaluate("window.dispatchEvent(new Event('online'))")
+    for _ in range(50):
+        if held:
+            break
+        second.wait_for_timeout(100)
+    assert held, "tab B's sync did not start"
+    first.evaluate("window.dispatchEvent(new Event('online'))")
+    refused = first.get_by_test_id("outbox-refused")
+    expect(refused).to_have_count(1)
+
+    refused.get_by_role("button", name="Corriger").click()
+    first.get_by_label("Code de la personne (facultatif)").fill("ZEB 1977")
+    save_button(first).click()
+    expect(saved_note(first)).to_be_visible()
+    wait_until_sent(first)
+    held[0].continue_()  # B's answer about the old entry arrives now
+    first.wait_for_timeout(1500)
+    assert outbox(first) == {"pending": 0, "failed": []}, "the refused entry came back"
+    first.reload()
+    expect(first.get_by_test_id("outbox-refused")).to_have_count(0)
+    assert contact_rows(app) == 1
+
+
+def test_another_account_is_never_served_the_cached_form_of_the_last(
+    page: Page, live_server: str, world: World, app: Flask
+) -> None:
+    """Worker A's form, kept for offline use, carries A's account: after A's session ends
+    and worker B logs in, the phone offline does not serve it to B (B's contacts would be
+    tagged as A's and A's sent under B's session)."""
+    open_offline_form(page, live_server, world)
+    form_url = page.url
+    page.context.set_offline(True)
+    log_contact(page)
+    page.context.clear_cookies()  # A's session ends
+    page.context.set_offline(False)
+    log_in(page, live_server, world.users["worker2"].email)
+    page.context.set_offline(True)
+    page.goto(form_url)
+    expect(page.get_by_role("heading", name="Nouveau contact")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Pas de réseau")).to_be_visible()
+    page.context.set_offline(False)
+    page.goto(f"{live_server}/patrols")
+    page.wait_for_timeout(1000)
+    assert contact_rows(app) == 0, "A's contact waits for A"
