@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from outreach.capture.code_seal import public_key, seal
 from outreach.extensions import db
 from outreach.models import Contact
 
@@ -289,3 +290,27 @@ def test_a_patrol_id_beyond_any_integer_column_is_simply_unknown(
         assert response.status_code == 422
         assert response.get_json()["errors"] == {"patrol_id": ["Tournée inconnue."]}
     assert rows(app) == 0
+
+
+def test_a_person_code_sealed_on_the_phone_is_opened_by_the_server_alone(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    """The same person, with the code sealed or typed, is one pseudonym; an envelope the
+    server cannot open is refused on the code's field and nothing is stored."""
+    api = api_for(client, auth, world)
+    key = client.get("/api/v1/form-options").get_json()["person_code_key"]
+    typed, sealed = contact(), contact(person_code=seal("Éli 1990", key))
+    assert api.post(typed).status_code == 201
+    assert api.post(sealed).status_code == 201
+    with app.app_context():
+        pseudonyms = db.session.scalars(select(Contact.pseudonym_association)).all()
+    assert len(pseudonyms) == 2 and pseudonyms[0] == pseudonyms[1]
+
+    other_key = public_key("another deployment's pseudonym key, 32+ characters")
+    for envelope in (seal("Éli 1990", other_key), sealed["person_code"][:-4], "sealed:v1:!!"):
+        refused = api.post(contact(person_code=envelope))
+        assert refused.status_code == 422
+        assert refused.get_json()["errors"] == {
+            "person_code": ["Code illisible : saisissez-le à nouveau."]
+        }
+    assert rows(app) == 2

@@ -31,10 +31,15 @@ CONTACT: dict[str, Any] = {
         "patrol_id": {"type": ["integer", "null"]},
         "person_code": {
             "type": ["string", "null"],
-            "maxLength": 64,
+            "maxLength": 512,
             "description": (
                 "Optional code agreed with the person: normalised (3 to "
-                f"{MAX_CODE_LENGTH} letters or digits), keyed-hashed, then dropped"
+                f"{MAX_CODE_LENGTH} letters or digits), keyed-hashed, then dropped. "
+                "Either as typed, or sealed for the server: `sealed:v1:` and base64url of "
+                "an ephemeral P-256 public key (65 bytes), a 12-byte nonce and the AES-256-GCM "
+                "ciphertext, under a key from HKDF-SHA-256 (salt 32 zero bytes, info "
+                "`maraudes person code v1`) of the ECDH secret with `person_code_key` of "
+                "GET /api/v1/form-options"
             ),
         },
         "gender": {"enum": list(GENDERS)},

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .. import get_settings, writes_idempotently
 from ..auth.access import current_association, roles_required
+from ..capture.code_seal import is_sealed, public_key, unseal
 from ..capture.services import (
     Outcome,
     RecordResult,
@@ -53,13 +54,28 @@ def _outcome(result: RecordResult) -> tuple[dict[str, Any], int]:
     return body, HTTP_STATUS[result.outcome]
 
 
+def _opened(item: Any, pseudonym_key: str) -> tuple[Any, Errors]:
+    """The item with its person code out of the envelope the phone sealed it in."""
+    if not isinstance(item, dict) or not is_sealed(item.get("person_code")):
+        return item, {}
+    code = unseal(item["person_code"], pseudonym_key)
+    if code is None:
+        return item, {"person_code": [_("Code illisible : saisissez-le à nouveau.")]}
+    return {**item, "person_code": code}, {}
+
+
 def _save(items: list[Any], options: CaptureOptions) -> list[tuple[dict[str, Any], int]]:
     """Validate each item, then record the valid ones together; answers in input order."""
     answers: list[tuple[dict[str, Any], int] | None] = [None] * len(items)
     valid: list[tuple[int, ContactDraft]] = []
     now = now_utc()
+    pseudonym_key = get_settings(current_app).pseudonym_key
     for index, item in enumerate(items):
-        draft, errors = validate_contact(item, options, now)
+        opened, unreadable = _opened(item, pseudonym_key)
+        if unreadable:
+            answers[index] = _invalid(item, unreadable)
+            continue
+        draft, errors = validate_contact(opened, options, now)
         if draft is None:
             answers[index] = _invalid(item, errors)
         else:
@@ -69,7 +85,7 @@ def _save(items: list[Any], options: CaptureOptions) -> list[tuple[dict[str, Any
         [draft for _, draft in valid],
         current_user,
         current_association(),
-        get_settings(current_app).pseudonym_key,
+        pseudonym_key,
         now,
     )
     for (index, _draft), result in zip(valid, results, strict=True):
@@ -137,6 +153,7 @@ def form_options() -> tuple[Response, int]:
     return _json(
         {
             "csrf_token": generate_csrf(),
+            "person_code_key": public_key(get_settings(current_app).pseudonym_key),
             "zones": [{"code": z.code, "name": z.name} for z in active_zones(db.session())],
             "needs": entries(Need),
             "materials": entries(Material),

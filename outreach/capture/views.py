@@ -23,6 +23,7 @@ from ..i18n import current_language
 from ..models import Contact, Material, Need, Patrol, ReferralDestination, Zone
 from ..routing import big_row_id
 from ..vocabulary import AGE_BANDS, CAPTURE_ROLES, GENDERS, HOUSING, MATERIAL_CATEGORIES
+from .code_seal import public_key
 from .forms import (
     REFERRAL_SLOTS,
     EndPatrolForm,
@@ -226,6 +227,7 @@ def _render_contact_form(
             errors=errors,
             code_was_given=bool(request.form.get("person_code", "").strip()),
             phone_checks=phone_check_messages(),
+            person_code_key=public_key(get_settings(current_app).pseudonym_key),
             **_form_choices(contact),
         ),
         status,

@@ -206,6 +206,44 @@
     return Object.keys(errors).length ? errors : null;
   }
 
+  // ------------------------------------------------------------ the person code, for the server only
+
+  const base64url = {
+    decode: (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
+    encode: (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
+  };
+
+  // The code is sealed with the server's public key before it is queued (ECIES, as
+  // outreach/capture/code_seal.py opens it): the phone cannot open it again, so a copy of
+  // its storage, keys included, does not give the code.
+  async function sealCode(code, serverKey) {
+    const subtle = crypto.subtle;
+    const server = await subtle.importKey("raw", base64url.decode(serverKey), { name: "ECDH", namedCurve: "P-256" }, false, []);
+    const ephemeral = await subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+    const shared = await subtle.deriveBits({ name: "ECDH", public: server }, ephemeral.privateKey, 256);
+    const material = await subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
+    const key = await subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: new TextEncoder().encode("maraudes person code v1") },
+      material, { name: "AES-GCM", length: 256 }, false, ["encrypt"]
+    );
+    const nonce = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce }, key, new TextEncoder().encode(code)));
+    const point = new Uint8Array(await subtle.exportKey("raw", ephemeral.publicKey));
+    const envelope = new Uint8Array(point.length + nonce.length + sealed.length);
+    envelope.set(point, 0);
+    envelope.set(nonce, point.length);
+    envelope.set(sealed, point.length + nonce.length);
+    return `sealed:v1:${base64url.encode(envelope)}`;
+  }
+
+  async function withSealedCode(form, body) {
+    const serverKey = form.dataset.personCodeKey;
+    if (!body.person_code || body.person_code.startsWith("sealed:") || !serverKey || !(self.crypto && crypto.subtle)) {
+      return body;
+    }
+    return { ...body, person_code: await sealCode(body.person_code, serverKey) };
+  }
+
   // ------------------------------------------------------------ correcting a refused contact
 
   // The refused entry being corrected in the form: {entry, body}, or null.
@@ -471,8 +509,9 @@
         return;
       }
       try {
-        if (correcting) await OutboxCore.correct(correcting.entry, body, account);
-        else await OutboxCore.add(body, account);
+        const queued = await withSealedCode(form, body);
+        if (correcting) await OutboxCore.correct(correcting.entry, queued, account);
+        else await OutboxCore.add(queued, account);
       } catch (error) {
         // Not kept on the phone (storage refused, entry corrected elsewhere): the values stay
         // in the form, and with a network the form posts them as it does without JavaScript.

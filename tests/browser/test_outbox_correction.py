@@ -7,6 +7,7 @@ Each test counts the rows that reached the database.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,6 +264,13 @@ def test_a_queued_person_code_is_not_readable_from_the_phones_storage(
     assert len(stored) == 1
     assert "body" not in stored[0]["keys"] and "sealed" in stored[0]["keys"]
     assert "ZEBULON" not in stored[0]["text"] and "1977" not in stored[0]["text"]
+    # Whoever holds a copy of the storage, keys included, opens the entry as the outbox
+    # does: the code inside is still sealed for the server.
+    opened = page.evaluate(
+        "async () => (await self.OutboxCore.bodyOf((await self.OutboxCore.entries())[0]))"
+    )
+    assert opened["person_code"].startswith("sealed:v1:")
+    assert "ZEBULON" not in json.dumps(opened).upper()
 
     # What a copy of the browser's profile on disk holds, once written out.
     page.close()
