@@ -10,7 +10,6 @@ from ..audit import audit
 from ..auth.access import roles_required
 from ..clock import now_utc
 from ..extensions import db
-from ..models import Association
 from ..reports.csv_export import CsvFormat, csv_lines
 from ..reports.views import own_association
 from .definitions import MODALITY_NOTE, TOTALS
@@ -23,7 +22,7 @@ bp = Blueprint("activity_report", __name__, url_prefix="/reports/associations/<s
 
 def _report(slug: str) -> tuple[ReportPeriods, ActivityReport]:
     """The report of the period asked for; another association or period: 404."""
-    association: Association = own_association(slug)
+    association = own_association(slug)
     periods = report_periods(db.session, association.id, now_utc(), request.args.get("period"))
     if periods is None:
         abort(404)
