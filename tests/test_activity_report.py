@@ -134,13 +134,11 @@ def activity(app: Flask, world: World, settings: Settings) -> Activity:
     return generated
 
 
-def report_of(app: Flask, world: World, period_year: int = YEAR) -> ActivityReport:
+def report_of(app: Flask, world: World) -> ActivityReport:
     with app.app_context():
         demo = db.session.get(Association, world.demo.id)
         assert demo is not None
-        report = activity_report(db.session, demo, year_period(period_year))
-        # Labels are lazy: read the sections' plain values while the context is open.
-        return report
+        return activity_report(db.session, demo, year_period(YEAR))
 
 
 def values(report: ActivityReport, section: str) -> dict[str, tuple[float, ...]]:
@@ -345,8 +343,8 @@ def test_the_csv_lists_every_figure_in_long_format(
     report = report_of(app, world)
     client = supervisor(app, world)
     with app.app_context():
-        stalingrad = db.session.scalars(select(Zone).where(Zone.code == "pantin")).one()
-        stalingrad.code = "=cmd"  # a code cannot be edited in the app: a hostile database
+        pantin = db.session.scalars(select(Zone).where(Zone.code == "pantin")).one()
+        pantin.code = "=cmd"  # a code cannot be edited in the app: a hostile database
         db.session.commit()
     response = client.get(f"{PAGE}.csv", query_string={"period": f"year:{YEAR}"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -455,3 +453,18 @@ def test_text_from_the_database_is_never_a_formula_in_the_workbook(
     cell = next(row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "stalingrad")
     assert cell.value == '=HYPERLINK("http://evil.test","x")'
     assert cell.data_type == "s"
+
+
+def test_the_csv_for_french_spreadsheets_has_semicolons_and_decimal_commas(
+    app: Flask, world: World, activity: Activity
+) -> None:
+    report = report_of(app, world)
+    client = supervisor(app, world)
+    response = client.get(
+        f"{PAGE}.csv", query_string={"period": f"year:{YEAR}", "separator": "semicolon"}
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:]), delimiter=";"))
+    assert rows[0][0] == "association" and len(rows[0]) == 9
+    hours = next(row[8] for row in rows if row[5:8] == ["totals", "patrol_hours", "value"])
+    assert float(hours.replace(",", ".")) == pytest.approx(report.totals["patrol_hours"], abs=0.01)
+    assert "," in hours
