@@ -227,6 +227,7 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .activity_report.views import bp as activity_report_bp
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.accounts import bp as accounts_bp
@@ -251,6 +252,7 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         pwa_bp,
         reports_bp,
+        activity_report_bp,
         accounts_bp,
         security_bp,
     ):

@@ -113,6 +113,7 @@ def test_admin_edited_and_typed_texts_are_escaped_on_every_page(
         "/accounts/new",
         "/reports/associations/demo",
         f"/reports/associations/demo?week={week}",
+        "/reports/associations/demo/activity",
         "/reports/definitions",
         f"/patrols/{ended}",
         "/audit",

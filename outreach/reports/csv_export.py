@@ -100,9 +100,13 @@ def csv_lines(
         yield tail
 
 
+def file_slug(association: Association) -> str:
+    """The association's slug as it may stand in a file name."""
+    return re.sub(r"[^a-z0-9-]+", "-", association.slug.lower()).strip("-") or "association"
+
+
 def export_filename(association: Association, week: str, kind: str) -> str:
-    slug = re.sub(r"[^a-z0-9-]+", "-", association.slug.lower()).strip("-") or "association"
-    return f"maraudes-{slug}-{week}-{kind}.csv"
+    return f"maraudes-{file_slug(association)}-{week}-{kind}.csv"
 
 
 # --- contacts ---------------------------------------------------------------------------

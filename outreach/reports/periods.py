@@ -135,6 +135,8 @@ class Period:
         if self.kind == "quarter":
             quarter_year, quarter = self.key.split("-Q")
             return _("%(quarter)se trimestre %(year)s", quarter=quarter, year=quarter_year)
+        if self.kind == "year":
+            return _("Année %(year)s", year=self.key)
         if self.kind == "ytd":
             return _(
                 "Année %(year)s jusqu'à la semaine %(week)s", year=self.key, week=self.last_week
@@ -163,6 +165,11 @@ def quarter_period(year: int, quarter: int) -> Period:
         first_week_of_year(year + 1) if quarter == 4 else first_week_of_quarter(year, quarter + 1)
     )
     return Period("quarter", f"{year}-Q{quarter}", first, shift_week(next_first, -1))
+
+
+def year_period(year: int) -> Period:
+    """The whole ISO year: its weeks 01 to 52 or 53."""
+    return Period("year", str(year), first_week_of_year(year), week_of_day(date(year, 12, 28)))
 
 
 def ytd_period(last_complete: str) -> Period:

@@ -129,7 +129,7 @@ def _patrol_measures(
     starts = [week_start_utc(week) for week in weeks]
     end = week_start_utc(shift_week(last_week, 1))
     week_index = _bucket(Patrol.started_at, starts, 0, len(starts))
-    minutes = _duration_minutes(session, Patrol.started_at, Patrol.ended_at)
+    minutes = duration_minutes(session, Patrol.started_at, Patrol.ended_at)
     query = (
         select(
             week_index,
@@ -169,7 +169,7 @@ def _bucket(
     )
 
 
-def _duration_minutes(
+def duration_minutes(
     session: Session,
     start: SQLColumnExpression[datetime],
     end: SQLColumnExpression[datetime | None],
@@ -338,7 +338,7 @@ class PublishedFigures:
         key = (period.first_week, period.last_week)
         if key not in self._patrol_sums:
             sums: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
-            minutes = _duration_minutes(self.session, Patrol.started_at, Patrol.ended_at)
+            minutes = duration_minutes(self.session, Patrol.started_at, Patrol.ended_at)
             query = (
                 select(
                     Patrol.association_id,
