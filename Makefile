@@ -7,13 +7,24 @@ FLASK := $(BIN)/flask --app wsgi
 DEMO_PASSWORD ?= maraude-demo-2026
 PORT ?= 5000
 
-.PHONY: run test lint format db seed clean translations
+.PHONY: run test lint format db seed clean translations lock
 
-$(STAMP): pyproject.toml
+# Exact versions from the lock files (pip-compile, see README "Dependencies"), then the app
+# itself without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After a change of dependencies in pyproject.toml: pin them again.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements-dev.lock pyproject.toml
 
 instance:
 	mkdir -p instance
