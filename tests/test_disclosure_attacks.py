@@ -334,6 +334,18 @@ def test_periods_the_year_to_date_grows_by_the_people_first_seen_that_week(
         assert pinned == []
 
 
+def insider_attack(place: Place, publisher: str, data: Sequence[Visit]) -> list[tuple[str, int]]:
+    """The demo association's supervisor reads week 20's contacts with their own figures."""
+    place.write(data)
+    period = week_period(W20)
+    release = PUBLISHERS[publisher](place, data, period, ["contacts"])
+    solver = Solver()
+    read(solver, release)
+    add_structure(solver, place, period_name(period), "contacts")
+    owned = know_own(solver, place, data, period, "contacts", "demo")
+    return pinned_small(solver, owned)
+
+
 @pytest.mark.parametrize("publisher", PUBLISHERS)
 def test_insider_with_two_associations_subtracts_their_own_figures(
     place: Place, publisher: str
@@ -346,16 +358,12 @@ def test_insider_with_two_associations_subtracts_their_own_figures(
         *visits(8, "demo", "pantin", MONDAY_W20),
         *visits(9, "other", "jardins_eole", MONDAY_W20),
     ]
-    place.write(data)
-    period = week_period(W20)
-    release = PUBLISHERS[publisher](place, data, period, ["contacts"])
-    solver = Solver()
-    read(solver, release)
-    add_structure(solver, place, period_name(period), "contacts")
-    owned = know_own(solver, place, data, period, "contacts", "demo")
-    pinned = pinned_small(solver, owned)
+    pinned = insider_attack(place, publisher, data)
     if publisher == "suppression":
-        assert (micro(period_name(period), "contacts", "stalingrad", "other"), 2) in pinned
+        assert (
+            micro(period_name(week_period(W20)), "contacts", "stalingrad", "other"),
+            2,
+        ) in pinned
     else:
         assert pinned == []
 
@@ -373,16 +381,12 @@ def test_insider_with_three_associations_subtracts_their_own_figures(
         *visits(6, "other", "jardins_eole", MONDAY_W20),
         *visits(7, "third", "pantin", MONDAY_W21),
     ]
-    place.write(data)
-    period = week_period(W20)
-    release = PUBLISHERS[publisher](place, data, period, ["contacts"])
-    solver = Solver()
-    read(solver, release)
-    add_structure(solver, place, period_name(period), "contacts")
-    owned = know_own(solver, place, data, period, "contacts", "demo")
-    pinned = pinned_small(solver, owned)
+    pinned = insider_attack(place, publisher, data)
     if publisher == "suppression":
-        assert (micro(period_name(period), "contacts", "stalingrad", "other"), 2) in pinned
+        assert (
+            micro(period_name(week_period(W20)), "contacts", "stalingrad", "other"),
+            2,
+        ) in pinned
     else:
         assert pinned == []
 

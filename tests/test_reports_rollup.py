@@ -273,16 +273,21 @@ def test_a_late_earlier_contact_makes_later_weeks_of_that_person_stale(
         assert stored_rollup() == expected_rollup()
 
 
+def write_contacts_of_when(world: World, settings: Settings) -> None:
+    """One contact of the demo association at each moment of WHEN, codes in turn."""
+    demo = db.session.get(Association, world.demo.id)
+    worker = db.session.get(User, world.id_of("worker"))
+    assert demo and worker
+    for index, when in enumerate(WHEN):
+        add_contact(db.session, settings, demo, worker, when, code=CODES[index % len(CODES)])
+    db.session.commit()
+
+
 def test_rebuild_all_equals_the_incremental_roll_up(
     app: Flask, world: World, settings: Settings
 ) -> None:
     with app.app_context():
-        demo = db.session.get(Association, world.demo.id)
-        worker = db.session.get(User, world.id_of("worker"))
-        assert demo and worker
-        for index, when in enumerate(WHEN):
-            add_contact(db.session, settings, demo, worker, when, code=CODES[index % len(CODES)])
-        db.session.commit()
+        write_contacts_of_when(world, settings)
         refresh(db.session)
         incremental = stored_rollup()
         assert len(rebuild_all(db.session)) == len({iso_week_of(when) for when in WHEN})
@@ -295,12 +300,7 @@ def test_the_rebuild_command_brings_back_a_lost_roll_up(
     """After a restore or a rollback that lost the roll-up (and its marks), the operator's
     command recomputes it from the contacts."""
     with app.app_context():
-        demo = db.session.get(Association, world.demo.id)
-        worker = db.session.get(User, world.id_of("worker"))
-        assert demo and worker
-        for index, when in enumerate(WHEN):
-            add_contact(db.session, settings, demo, worker, when, code=CODES[index % len(CODES)])
-        db.session.commit()
+        write_contacts_of_when(world, settings)
         refresh(db.session)
         db.session.commit()
         before = stored_rollup()
