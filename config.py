@@ -14,7 +14,15 @@ from pathlib import Path
 from limits import parse_many
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-INSTANCE_DIR = PROJECT_ROOT / "instance"
+# Templates, static files, migrations and translations: beside this module in a checkout,
+# inside the package once installed from a wheel (setup.py puts them there).
+_IN_CHECKOUT = (PROJECT_ROOT / "templates").is_dir()
+RESOURCES = PROJECT_ROOT if _IN_CHECKOUT else PROJECT_ROOT / "outreach" / "_resources"
+# The embedded database's folder: the checkout's instance/, or ./instance when installed.
+INSTANCE_DIR = Path(
+    os.environ.get("OUTREACH_INSTANCE_DIR")
+    or (PROJECT_ROOT / "instance" if _IN_CHECKOUT else Path.cwd() / "instance")
+)
 
 # Development-only secrets: recognisable so that production can refuse them.
 DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105 (refused in production)

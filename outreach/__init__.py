@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, Response, request
@@ -16,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import PROJECT_ROOT, Settings
+from config import INSTANCE_DIR, RESOURCES, Settings
 
 from .extensions import babel, csrf, db, login_manager, migrate
 from .security.input_guard import BoundedJSONProvider
@@ -53,9 +54,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings.validate()
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(RESOURCES / "templates"),
+        static_folder=str(RESOURCES / "static"),
+        instance_path=str(INSTANCE_DIR),
     )
     app.json = BoundedJSONProvider(app)
     app.config.from_mapping(_flask_config(settings))
@@ -97,7 +98,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         # Compiled by `make run` and `make test` (README, "Languages and translations").
-        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(RESOURCES / "translations"),
     }
 
 
@@ -138,7 +139,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(RESOURCES / "migrations"))
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
@@ -146,7 +147,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     login_manager.session_protection = "basic"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    warn_of_missing_catalogues(app, PROJECT_ROOT / "translations")
+    warn_of_missing_catalogues(app, RESOURCES / "translations")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -173,6 +174,8 @@ def _configure_sqlite(engine: Engine) -> None:
         if database and database != ":memory:" and not database.startswith("file:")
         else None
     )
+    if database and lock_path is not None:  # the embedded database's folder on a fresh install
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
