@@ -40,6 +40,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from reading import Loader, Plan, bench_app, database_url, settle
 
 LEVELS = ("total", "zone", "association")
+# Headline indicators (contacts, people, shares' counts...) apart from the taxonomy families
+# (one indicator per need, material and destination).
+GROUPS = ("all", "headline", "families")
 
 
 def measure(table: PTable) -> list[str]:
@@ -49,7 +52,7 @@ def measure(table: PTable) -> list[str]:
     first = db.session.scalar(select(func.min(Contact.iso_week))) or last
     lines = []
     for kind in PERIOD_KINDS:
-        stats: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        stats: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
         for period in complete_periods(kind, first, last):
             summary = funders_summary(db.session, period, table)
             true = load_measures(
@@ -67,16 +70,20 @@ def measure(table: PTable) -> list[str]:
                     value = indicator.value(
                         true.sums(period.weeks, association_id, zone_id, period.kind)
                     )
-                    stats[level].append((int(value or 0), int(cell.value or 0)))
+                    pair = (int(value or 0), int(cell.value or 0))
+                    stats[level, "all"].append(pair)
+                    stats[level, "headline" if indicator.headline else "families"].append(pair)
             db.session.rollback()
-        for level in LEVELS:
-            pairs = stats[level]
+        for level, group in [(level, group) for level in LEVELS for group in GROUPS]:
+            pairs = stats[level, group]
+            if not pairs:
+                continue
             shown = [(n, p) for n, p in pairs if p >= table.threshold]
             zeros = [(n, p) for n, p in pairs if p == 0]
             nonzero_hidden = sum(1 for n, _ in zeros if n)
             error = sum(abs(p - n) for n, p in shown) / len(shown) if shown else 0.0
             lines.append(
-                f"| {kind} | {level} | {len(pairs)} | {len(shown) / len(pairs):.1%} | "
+                f"| {kind} | {level} | {group} | {len(pairs)} | {len(shown) / len(pairs):.1%} | "
                 f"{len(zeros) / len(pairs):.1%} ({nonzero_hidden / len(pairs):.1%} not truly 0) "
                 f"| {error:.2f} |"
             )
@@ -134,8 +141,11 @@ def main() -> None:
                     settle(kind)
             total = db.session.scalar(select(func.count(Contact.id)))
             print(f"{total} contacts, {kind}, T={table.threshold}, D={table.max_noise}")
-            print("| period kind | level | cells | shown >= T | shown 0 | mean abs. error |")
-            print("| --- | --- | --- | --- | --- | --- |")
+            print(
+                "| period kind | level | indicators | cells | shown >= T | shown 0 | "
+                "mean abs. error |"
+            )
+            print("| --- | --- | --- | --- | --- | --- | --- |")
             for line in measure(table):
                 print(line)
             print(f"summary since the plan began: {plan_summary_time(table) * 1000:.0f} ms")

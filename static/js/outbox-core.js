@@ -91,6 +91,21 @@ const OutboxCore = (() => {
     return JSON.parse(new TextDecoder().decode(plain));
   }
 
+  // What the server said of a refused contact names its fields and values: sealed too.
+  async function sealNotes(notes) {
+    if (!sealing) return { notes };
+    const { iv, sealed } = await seal(notes);
+    return { notesIv: iv, notesSealed: sealed };
+  }
+
+  async function notesOf(entry) {
+    if (entry.notesSealed) {
+      const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: entry.notesIv }, await sealingKey(), entry.notesSealed);
+      return JSON.parse(new TextDecoder().decode(plain));
+    }
+    return entry.notes || { errors: {}, message: "" };
+  }
+
   const sameBody = async (entry, body) => JSON.stringify(await bodyOf(entry)) === JSON.stringify(body);
 
   // Only what the server needs: the contact itself (sealed), its id, when it was queued,
@@ -244,7 +259,8 @@ const OutboxCore = (() => {
       // Any other refusal of the whole batch will not change by sending it again.
       let errors = {};
       try { errors = (await response.json()).errors || {}; } catch (error) { errors = {}; }
-      for (const entry of pending) await settle(entry.id, { state: "invalid", errors });
+      const notes = await sealNotes({ errors, message: "" });
+      for (const entry of pending) await settle(entry.id, { state: "invalid", ...notes });
       return { status: "synced", sent: 0, failed: pending.length };
     }
     const results = (await response.json()).results || [];
@@ -258,13 +274,14 @@ const OutboxCore = (() => {
         sent += 1;
       } else {
         failed += 1;
-        await settle(entry.id, { state: result.status, message: result.message || "", errors: result.errors || {} });
+        const notes = await sealNotes({ errors: result.errors || {}, message: result.message || "" });
+        await settle(entry.id, { state: result.status, ...notes });
       }
     }
     return { status: "synced", sent, failed };
   }
 
-  return { add, bodyOf, clockOffset, correct, entries, freshToken, ownedBy, remove, sealWaiting, setMeta, sync };
+  return { add, bodyOf, clockOffset, correct, entries, freshToken, notesOf, ownedBy, remove, sealWaiting, setMeta, sync };
 })();
 
 if (typeof self !== "undefined") self.OutboxCore = OutboxCore;

@@ -292,11 +292,12 @@
     const form = contactForm();
     if (!correcting && formTyped(form) && !window.confirm(text.correctReplaces)) return;
     const body = await OutboxCore.bodyOf(entry);
+    const notes = await OutboxCore.notesOf(entry);
     resetForNext(form);
-    correcting = { entry, body };
+    correcting = { entry, body, errors: notes.errors || {} };
     loadIntoForm(form, body);
-    const when = timeOf(entry.queuedAt);
-    const errors = entry.state === "conflict" ? {} : { ...(entry.errors || {}) };
+    const when = contactTime(body, entry);
+    const errors = entry.state === "conflict" ? {} : { ...correcting.errors };
     showErrors(form, errors, fill(text.correcting, { time: when }));
     const banner = form.querySelector('[data-testid="form-errors"]');
     if (body.person_code && !errors.person_code) {
@@ -315,7 +316,7 @@
   // The corrected contact keeps what the form cannot show again: the person's code (never
   // put back into the page) and its patrol, unless the server refused them.
   function corrected(body) {
-    const refusedFields = correcting.entry.errors || {};
+    const refusedFields = correcting.errors;
     if (!body.person_code && !refusedFields.person_code) body.person_code = correcting.body.person_code || null;
     if (correcting.body.patrol_id !== null && !refusedFields.patrol_id) body.patrol_id = correcting.body.patrol_id;
     return body;
@@ -356,12 +357,23 @@
   const timeOf = (iso) =>
     new Date(iso).toLocaleTimeString(document.documentElement.lang || "fr", { hour: "2-digit", minute: "2-digit" });
 
+  // A refused contact is named by its own time (Paris, as typed), not the phone's clock.
+  const contactTime = (body, entry) => (body && body.occurred_at ? body.occurred_at.slice(11, 16) : timeOf(entry.queuedAt));
+
   async function render() {
     const all = await OutboxCore.entries();
     const entries = all.filter((entry) => OutboxCore.ownedBy(entry, account));
     const others = all.length - entries.length;
     const waiting = entries.filter((entry) => entry.state === "pending");
     const failed = entries.filter((entry) => entry.state !== "pending");
+    // Opened before the panel is emptied: two renders never interleave their items.
+    const opened = await Promise.all(
+      failed.map(async (entry) => ({
+        entry,
+        notes: await OutboxCore.notesOf(entry).catch(() => ({ errors: {} })),
+        body: await OutboxCore.bodyOf(entry).catch(() => null),
+      }))
+    );
     panel.hidden = !entries.length && !needsLogin && !others;
     panel.replaceChildren();
     if (offlineNotice && waitingCount(entries)) {
@@ -410,15 +422,15 @@
       });
       panel.append(button);
     }
-    for (const entry of failed) {
+    for (const { entry, notes, body } of opened) {
       const item = document.createElement("div");
       item.className = "flash flash-error";
       item.dataset.testid = "outbox-refused";
-      const messages = Object.entries(entry.errors || {}).map(([key, list]) => {
+      const messages = Object.entries(notes.errors || {}).map(([key, list]) => {
         const label = labelOf(key);
         return label ? `${label} : ${list.join(" ")}` : list.join(" ");
       });
-      const heading = fill(entry.state === "conflict" ? text.conflict : text.invalid, { time: timeOf(entry.queuedAt) });
+      const heading = fill(entry.state === "conflict" ? text.conflict : text.invalid, { time: contactTime(body, entry) });
       item.textContent = `${heading} ${messages.join(" · ")}`;
       if (contactForm()) {
         const fix = document.createElement("button");

@@ -48,6 +48,17 @@ from tests.conftest import World
 pytestmark = pytest.mark.browser
 
 PERSON_CODE = "ZEBULON 1977"
+# The outbox's records as a copy of the browser's storage holds them.
+RAW_ENTRIES_JS = """() => new Promise((resolve) => {
+    const request = indexedDB.open("maraudes-outbox");
+    request.onsuccess = () => {
+        const read = request.result.transaction("entries").objectStore("entries").getAll();
+        read.onsuccess = () => resolve(read.result.map((entry) => ({
+            keys: Object.keys(entry).sort(),
+            text: JSON.stringify(entry),
+        })));
+    };
+})"""
 
 
 def set_zone_active(app: Flask, code: str, active: bool) -> None:
@@ -89,6 +100,8 @@ def test_a_refused_contact_is_corrected_in_the_form_and_arrives_once(
     refused = page.get_by_test_id("outbox-refused")
     expect(refused).to_contain_text("Zone : Cette zone n'est plus active")
     assert not re.search(r"\bzone :", refused.inner_text()), "a field's code shown to the worker"
+    stored = json.dumps(page.evaluate(RAW_ENTRIES_JS))
+    assert "Cette zone" not in stored and "zone" not in stored, "the server's answer is sealed"
     assert contact_rows(app) == 0
 
     refused.get_by_role("button", name="Corriger").click()
@@ -249,18 +262,7 @@ def test_a_queued_person_code_is_not_readable_from_the_phones_storage(
     log_contact(page)
     assert outbox(page)["pending"] == 1
 
-    stored = page.evaluate(
-        """() => new Promise((resolve) => {
-            const request = indexedDB.open("maraudes-outbox");
-            request.onsuccess = () => {
-                const read = request.result.transaction("entries").objectStore("entries").getAll();
-                read.onsuccess = () => resolve(read.result.map((entry) => ({
-                    keys: Object.keys(entry).sort(),
-                    text: JSON.stringify(entry),
-                })));
-            };
-        })"""
-    )
+    stored = page.evaluate(RAW_ENTRIES_JS)
     assert len(stored) == 1
     assert "body" not in stored[0]["keys"] and "sealed" in stored[0]["keys"]
     assert "ZEBULON" not in stored[0]["text"] and "1977" not in stored[0]["text"]
