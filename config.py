@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import Flask
 from limits import parse_many
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -207,3 +208,9 @@ def _check_limits(name: str, value: str) -> None:
         parsed = []
     if not parsed:
         raise ConfigError(f"{name} is not a rate limit such as '5 per 5 minutes': {value!r}")
+
+
+def get_settings(app: Flask) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = app.extensions["outreach_settings"]
+    return settings

@@ -27,8 +27,8 @@ from sqlalchemy import create_engine, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from outreach import _configure_sqlite
 from outreach.clock import is_night, iso_week_of
+from outreach.db import configure_sqlite
 from outreach.models import (
     Contact,
     ContactMaterial,
@@ -43,7 +43,7 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 # The app's engine options (outreach._flask_config), so that both pay the same per checkout.
 engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True, hide_parameters=True)
 if engine.dialect.name == "sqlite":
-    _configure_sqlite(engine)
+    configure_sqlite(engine)
 with engine.connect() as startup:
     ZONES: dict[str, int] = dict(startup.execute(select(Zone.code, Zone.id)).tuples().all())
     startup.rollback()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from outreach import get_settings
+from config import get_settings
 from outreach.clock import now_utc
 from outreach.demo.seed import DEFAULT_CONTACTS, seed_demo
 from outreach.extensions import db

@@ -9,7 +9,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import get_settings
+from config import get_settings
+
 from .auth.services import AccountError, create_user
 from .clock import now_utc
 from .demo.seed import DEFAULT_CONTACTS, DEFAULT_PASSWORD, DemoRefusedError, seed_demo

@@ -26,8 +26,8 @@ from flask_migrate import upgrade
 from sqlalchemy import delete, event, text
 from werkzeug.test import TestResponse
 
-from config import PROJECT_ROOT, Settings
-from outreach import create_app, get_settings
+from config import PROJECT_ROOT, Settings, get_settings
+from outreach import create_app
 from outreach.auth.services import create_user
 from outreach.auth.totp import (
     INTERVAL_SECONDS,

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import get_settings
+from config import get_settings
 from outreach.admin.services import (
     TAXONOMIES,
     AdminError,

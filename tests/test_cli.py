@@ -7,7 +7,7 @@ from dataclasses import replace
 from flask import Flask
 from sqlalchemy import func, select
 
-from outreach import get_settings
+from config import get_settings
 from outreach.extensions import db
 from outreach.models import (
     Association,

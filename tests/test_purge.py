@@ -13,9 +13,9 @@ from freezegun import freeze_time
 from sqlalchemy import create_engine, func, select, update
 
 from config import Settings
-from outreach import _configure_sqlite
 from outreach.audit import audit
 from outreach.clock import iso_week_of
+from outreach.db import configure_sqlite
 from outreach.extensions import db
 from outreach.funders.services import period_choices, summary_rows
 from outreach.models import (
@@ -276,7 +276,7 @@ def test_every_sqlite_connection_overwrites_what_it_deletes(tmp_path: Path) -> N
         return connection
 
     engine = create_engine("sqlite://", creator=connect)
-    _configure_sqlite(engine)
+    configure_sqlite(engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
     engine.dispose()

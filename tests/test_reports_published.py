@@ -8,8 +8,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from config import Settings
-from outreach import get_settings
+from config import Settings, get_settings
 from outreach.extensions import db
 from outreach.models import ALL, Association, Contact, User
 from outreach.reports.cellkey import KEY_SPACE, PTable, contact_record_key

@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
-from config import Settings
-from outreach import get_settings
+from config import Settings, get_settings
 from outreach.clock import is_night, iso_week_of
 from outreach.extensions import db
 from outreach.models import (

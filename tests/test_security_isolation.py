@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from outreach import get_settings
+from config import get_settings
 from outreach.capture.services import load_capture_options, record_contact, start_patrol
 from outreach.capture.validation import validate_contact
 from outreach.clock import now_utc

@@ -12,7 +12,8 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from config import Settings
-from outreach import _configure_sqlite, create_app
+from outreach import create_app
+from outreach.db import configure_sqlite
 from outreach.extensions import db
 from outreach.health.checks import sqlite_disk
 
@@ -20,7 +21,7 @@ from outreach.health.checks import sqlite_disk
 def test_a_commit_waits_for_the_disk(tmp_path: Path) -> None:
     """synchronous=FULL: in WAL mode, NORMAL may lose the last commits on a power loss."""
     engine = create_engine(f"sqlite:///{tmp_path / 'durable.sqlite3'}")
-    _configure_sqlite(engine)
+    configure_sqlite(engine)
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -1,4 +1,4 @@
-"""SQLite writers queue on a lock file beside the database (outreach._configure_sqlite)."""
+"""SQLite writers queue on a lock file beside the database (outreach.db.configure_sqlite)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, event, text
 
-from outreach import _configure_sqlite, lock_at_first_write
+from outreach.db import configure_sqlite, lock_at_first_write
 from outreach.extensions import db
 
 from .conftest import AuthActions, World
@@ -25,7 +25,7 @@ from .test_api import Api, contact
 def database(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
     path = tmp_path / "writers.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
-    _configure_sqlite(engine)
+    configure_sqlite(engine)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE items (n INTEGER)"))
     yield engine, Path(f"{path}-writer.lock")
@@ -148,7 +148,7 @@ def test_concurrent_writers_all_get_their_turn(database: tuple[Engine, Path]) ->
 
 def test_an_in_memory_database_needs_no_lock_file() -> None:
     engine = create_engine("sqlite://")
-    _configure_sqlite(engine)
+    configure_sqlite(engine)
     with engine.begin() as connection:
         assert connection.execute(text("SELECT 1")).scalar_one() == 1
     engine.dispose()

@@ -12,7 +12,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import get_settings, writes_idempotently
+from config import get_settings
+
 from ..auth.access import current_association, roles_required
 from ..capture.code_seal import is_sealed, public_key, unseal
 from ..capture.services import (
@@ -25,6 +26,7 @@ from ..capture.services import (
 )
 from ..capture.validation import CaptureOptions, ContactDraft, Errors, validate_contact
 from ..clock import now_utc
+from ..db import writes_idempotently
 from ..extensions import db
 from ..models import Material, Need, ReferralDestination
 from ..vocabulary import AGE_BANDS, CAPTURE_ROLES, GENDERS, HOUSING, REFERRAL_STATUSES

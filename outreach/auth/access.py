@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import get_settings
+from config import get_settings
+
 from ..clock import now_utc
 from ..extensions import csrf, db
 from ..models import Association, User

@@ -18,7 +18,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from .. import get_settings
+from config import get_settings
+
 from ..clock import now_utc
 from ..extensions import db
 from ..models import Association, User

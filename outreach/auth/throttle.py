@@ -30,7 +30,9 @@ from flask_login import current_user
 from limits import parse
 from limits.errors import StorageError
 
-from .. import audit, get_settings
+from config import get_settings
+
+from .. import audit
 from ..errors import error_response
 from ..extensions import db
 from ..followup.services import THROTTLED_ACTION

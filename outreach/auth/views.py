@@ -20,7 +20,9 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import audit, get_settings
+from config import get_settings
+
+from .. import audit
 from ..clock import now_utc
 from ..extensions import db
 from ..models import User

@@ -14,10 +14,12 @@ from sqlalchemy import or_, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from .. import get_settings, writes_idempotently
+from config import get_settings
+
 from ..auth.access import current_association, roles_required
 from ..auth.forms import CsrfOnlyForm
 from ..clock import now_utc, to_paris
+from ..db import writes_idempotently
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Contact, Material, Need, Patrol, ReferralDestination, Zone

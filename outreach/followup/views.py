@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import get_settings
+from config import get_settings
+
 from ..audit import audit
 from ..auth.access import SESSION_USER_KEY, current_association, roles_required
 from ..auth.sessions import followup_pseudonym, set_followup_pseudonym

@@ -16,7 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import get_settings
+from config import get_settings
+
 from ..clock import now_utc
 from ..models import IndicatorTarget, User
 from ..reports.cellkey import PTable

@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.wrappers import Response
 
-from .. import get_settings
+from config import get_settings
+
 from ..auth.throttle import current_limiter
 from ..errors import RETRY_AFTER_SECONDS
 from ..extensions import db

@@ -22,7 +22,8 @@ from flask import current_app
 from sqlalchemy import Select, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session, aliased
 
-from .. import get_settings
+from config import get_settings
+
 from ..models import (
     ALL,
     Contact,

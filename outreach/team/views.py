@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template
 
-from .. import get_settings
+from config import get_settings
+
 from ..auth.access import current_association, roles_required
 from ..clock import iso_week_of, now_utc
 from ..extensions import db
