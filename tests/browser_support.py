@@ -276,3 +276,61 @@ def log_in_as(page: Page, base_url: str, app: Flask, world: World, key: str) -> 
         )
         page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("link", name="Mon compte")).to_be_visible()
+
+
+# --------------------------------------------------------------------------- offline
+
+
+SHELL_CACHED_JS = """async () => {
+    const keys = await caches.keys();
+    for (const key of keys) {
+        if (await (await caches.open(key)).match(location.pathname)) return true;
+    }
+    return false;
+}"""
+
+
+def ready_for_offline(page: Page) -> None:
+    """The service worker controls the page and keeps the form's shell."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    for _ in range(100):
+        if page.evaluate(SHELL_CACHED_JS):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the service worker did not cache the new-contact form")
+
+
+def open_offline_form(page: Page, live_server: str, world: World) -> None:
+    """The worker logged in, on a new patrol's contact form, kept by the service worker."""
+    log_in(page, live_server, world.users["worker"].email)
+    start_patrol(page)
+    open_contact_form(page)
+    ready_for_offline(page)
+
+
+def outbox(page: Page) -> dict:
+    return page.evaluate(OUTBOX_JS)
+
+
+def log_contact(page: Page, gender: str = "Femme") -> None:
+    chip(page, "Genre", gender).click()
+    plus(page, "Kit base").click()
+    save_button(page).click()
+    expect(saved_note(page)).to_be_visible()
+    expect(save_button(page)).to_be_enabled()
+
+
+@pytest.fixture
+def routable_page(browser: Browser, playwright: Playwright) -> Iterator[Page]:
+    """A phone whose requests Playwright can intercept: Chromium routes nothing that a
+    service worker fetches, so this one runs without it (the outbox does the retrying)."""
+    context = open_context(browser, playwright, service_workers="block")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def go_online(page: Page) -> None:
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")

@@ -9,20 +9,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from werkzeug.test import TestResponse
 
 from outreach.extensions import db
 from outreach.models import AuditEntry, User
 
 from .conftest import AuthActions, World, enrol_totp, text_of
-from .test_admin_views import field_error
-
-TEMPORARY = re.compile(r'<p class="temporary-password"><code>([^<]+)</code></p>')
-
-
-def create(auth: AuthActions, **data: str) -> TestResponse:
-    token = auth.page_token("/accounts/new")
-    return auth.client.post("/accounts/new", data={"csrf_token": token, **data})
+from .support import create, field_error, temporary_password
 
 
 def account(app: Flask, email: str) -> User | None:
@@ -31,13 +23,6 @@ def account(app: Flask, email: str) -> User | None:
         if user is not None:
             db.session.expunge(user)
         return user
-
-
-def temporary_password(response: TestResponse) -> str:
-    assert response.status_code == 200, text_of(response)
-    match = TEMPORARY.search(text_of(response))
-    assert match, "the temporary password is shown once"
-    return match.group(1)
 
 
 def test_an_admin_creates_a_worker_who_must_change_the_password(

@@ -20,9 +20,7 @@ from outreach.models import Association, Contact, ContactNeed, User, Zone
 
 from .conftest import AuthActions, World, csrf_token_of, recorded_statements, text_of
 from .reports_fixtures import add_contact, paris
-from .test_api import Api, contact
-from .test_capture_views import open_form, start, typical
-from .test_reports_views import read_csv
+from .support import Api, contact, open_form, read_csv, start, typical
 
 PAST_WEEK = "2026-W14"
 

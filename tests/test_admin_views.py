@@ -15,6 +15,7 @@ from outreach.extensions import db
 from outreach.models import Association, AuditEntry, Material, Need, Zone
 
 from .conftest import PASSWORD, AuthActions, World, text_of
+from .support import field_error
 
 
 @pytest.fixture
@@ -40,17 +41,6 @@ def actions(app: Flask) -> list[tuple[str, int | None]]:
             for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
             if entry.action.startswith(ADMIN_ACTIONS)
         ]
-
-
-def field_error(page: str, field: str) -> str:
-    """The message tied to a field: the input names it in its aria-describedby."""
-    tag = re.search(rf'<(?:input|select)\b[^>]*\bid="{field}"[^>]*>', page)
-    assert tag, field
-    described = re.search(r'aria-describedby="([^"]*)"', tag.group(0))
-    assert described and f"error-{field}" in described.group(1).split(), tag.group(0)
-    match = re.search(rf'<p class="field-error" id="error-{field}">([^<]*)</p>', page)
-    assert match, field
-    return match.group(1).strip()
 
 
 def count(app: Flask, model: type[Association] | type[Zone] | type[Need]) -> int:

@@ -3,64 +3,18 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from outreach.capture.code_seal import public_key, seal
 from outreach.extensions import db
 from outreach.models import Contact
 
 from .conftest import AuthActions, World
-
-
-def contact(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "occurred_at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(),
-        "zone": "stalingrad",
-        "patrol_id": None,
-        "person_code": "Éli 1990",
-        "gender": "female",
-        "age_band": "25_34",
-        "housing": "street",
-        "first_contact": False,
-        "needs": ["shelter", "rdr_material"],
-        "materials": {"kit_base": 2, "filter": 4},
-        "referrals": [{"destination": "shelter_115", "accompanied": True, "status": "proposed"}],
-    }
-    body.update(changes)
-    return body
-
-
-class Api:
-    def __init__(self, client: FlaskClient, auth: AuthActions) -> None:
-        self.client = client
-        self.auth = auth
-        self.token = ""
-
-    def login(self, world: World, key: str) -> None:
-        self.auth.login_as(world, key)
-        self.token = self.auth.page_token()
-
-    def post(self, body: Any, token: str | None = None) -> Any:
-        headers = {"X-CSRFToken": self.token if token is None else token}
-        return self.client.post("/api/v1/contacts", json=body, headers=headers)
-
-
-def rows(app: Flask) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Contact.id))) or 0
-
-
-def api_for(client: FlaskClient, auth: AuthActions, world: World, key: str = "worker") -> Api:
-    api = Api(client, auth)
-    api.login(world, key)
-    return api
+from .support import api_for, contact, rows
 
 
 def test_new_id_201_same_body_200_other_body_409(
@@ -183,7 +137,7 @@ def test_associations_are_separate_even_with_the_same_id(
 def test_patrol_of_another_association_is_refused(
     app: Flask, client: FlaskClient, auth: AuthActions, world: World
 ) -> None:
-    from .test_capture_views import start
+    from .support import start
 
     demo = api_for(client, auth, world)
     patrol_id = start(client, auth, app, world)
@@ -198,7 +152,7 @@ def test_patrol_of_another_association_is_refused(
 def test_form_options_give_what_the_offline_form_needs(
     app: Flask, client: FlaskClient, auth: AuthActions, world: World
 ) -> None:
-    from .test_capture_views import start
+    from .support import start
 
     api = api_for(client, auth, world)
     assert client.get("/api/v1/form-options").get_json()["patrol"] is None

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from .conftest import PASSWORD, AuthActions, World, csrf_token_of, text_of, totp_code_for
-from .test_admin_accounts import create, temporary_password
+from .support import create, temporary_password
 
 HOSTILE_NEXT = [
     "/\t/evil.example",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,61 +14,12 @@ from outreach.extensions import db
 from outreach.models import Association, Contact, Patrol, User, Zone
 
 from .conftest import AuthActions, World, text_of
-
-
-def zone_id(app: Flask, code: str = "stalingrad") -> int:
-    with app.app_context():
-        return db.session.scalars(select(Zone.id).where(Zone.code == code)).one()
-
-
-def start(client: FlaskClient, auth: AuthActions, app: Flask, world: World) -> int:
-    token = auth.page_token("/patrols/new")
-    response = client.post(
-        "/patrols/new",
-        data={"csrf_token": token, "zone": zone_id(app), "members": [world.id_of("worker2")]},
-    )
-    assert response.status_code == 302, text_of(response)
-    return int(response.location.rsplit("/", 1)[1])
-
-
-def open_form(client: FlaskClient, patrol_id: int) -> dict[str, str]:
-    page = text_of(client.get(f"/patrols/{patrol_id}/contacts/new"))
-
-    def value_of(name: str) -> str:
-        match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page)
-        assert match, name
-        return match.group(1)
-
-    return {
-        "csrf_token": value_of("csrf_token"),
-        "id": value_of("id"),
-        "occurred_at": value_of("occurred_at"),
-        "zone": "stalingrad",
-    }
+from .support import open_form, start, typical, zone_id
 
 
 def contact_count(app: Flask) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Contact.id))) or 0
-
-
-def typical(form: dict[str, str], **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        **form,
-        "person_code": "Éli 1990",
-        "gender": "female",
-        "age_band": "25_34",
-        "housing": "street",
-        "needs": ["shelter", "rdr_material"],
-        "material-kit_base": "2",
-        "material-filter": "4",
-        "material-mouthpiece": "0",
-        "referral-0-destination": "shelter_115",
-        "referral-0-accompanied": "1",
-        "referral-1-destination": "",
-    }
-    data.update(changes)
-    return data
 
 
 def test_contact_form_is_prefilled_and_carries_its_uuid(

@@ -32,7 +32,7 @@ from outreach.models import Contact
 
 from .conftest import AuthActions, World, make_world
 from .faults import MAX_WAIT_SECONDS, PostgresCluster, timed
-from .test_api import contact
+from .support import contact
 
 PHONES = 3
 

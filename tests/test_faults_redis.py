@@ -28,7 +28,7 @@ from outreach.models import Contact
 
 from .conftest import PASSWORD, AuthActions, World, make_world, reset_database
 from .faults import MAX_WAIT_SECONDS, RedisServer, redis_server, timed
-from .test_api import contact
+from .support import contact
 
 PHONES = 4
 CONTACTS_PER_PHONE = 3

@@ -20,23 +20,7 @@ from outreach.models import Association, AuditEntry, Contact, Referral, User
 from outreach.pseudonyms import CodeProblem
 
 from .conftest import AuthActions, World, text_of
-from .test_capture_views import open_form, start, typical
-
-
-def log_contact(
-    client: FlaskClient, auth: AuthActions, app: Flask, world: World, **changes: str
-) -> None:
-    patrol_id = start(client, auth, app, world)
-    response = client.post(
-        f"/patrols/{patrol_id}/contacts/new", data=typical(open_form(client, patrol_id), **changes)
-    )
-    assert response.status_code == 302
-
-
-def find(client: FlaskClient, auth: AuthActions, code: str) -> None:
-    token = auth.page_token("/followup")
-    response = client.post("/followup", data={"csrf_token": token, "person_code": code})
-    assert response.status_code == 302 and response.location == "/followup/person"
+from .support import find, log_contact
 
 
 def test_find_a_person_by_any_spelling_of_their_code_and_follow_a_referral(

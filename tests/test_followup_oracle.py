@@ -18,8 +18,7 @@ from outreach.extensions import db
 from outreach.models import AuditEntry
 
 from .conftest import AuthActions, World, make_world, reset_database, text_of
-from .test_followup import find, log_contact
-from .test_sessions import session_data
+from .support import find, log_contact, session_data
 
 CODE = "Éli 1990"
 

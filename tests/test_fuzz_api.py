@@ -19,7 +19,7 @@ from outreach.extensions import db
 from outreach.models import Contact
 
 from .conftest import AuthActions, World
-from .test_security_isolation import make_records
+from .support import make_records
 
 NOW = datetime.now(UTC)
 JSON = st.recursive(

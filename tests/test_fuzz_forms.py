@@ -24,9 +24,8 @@ from outreach.extensions import db
 from outreach.models import AuditEntry
 
 from .conftest import AuthActions, World
+from .support import make_records, zone_id
 from .test_access import ROLE_MATRIX, STATE_CHANGING
-from .test_capture_views import zone_id
-from .test_security_isolation import make_records
 
 ROLE_ORDER: tuple[str | None, ...] = (None, "worker", "supervisor", "admin", "funder")
 NOT_FUZZED = {"auth.logout", "api.post_contacts"}  # logout ends the run; the API: test_fuzz_api

@@ -17,7 +17,7 @@ from outreach.extensions import db
 from outreach.models import Contact, Patrol, Zone
 
 from .conftest import AuthActions, World, csrf_token_of
-from .test_api import api_for, contact, rows
+from .support import api_for, contact, rows
 
 NUL_MESSAGE = "caractère nul"
 

@@ -32,7 +32,7 @@ from outreach.reports.formatting import format_value
 from outreach.reports.indicators import TaxonomyEntry, build_registry, family_indicator
 
 from .conftest import AuthActions, World, csrf_token_of, text_of
-from .test_capture_views import open_form, start, typical
+from .support import open_form, start, typical
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 # The Makefile's `pybabel extract -k lazy_gettext -k _l -k lazy_text`, on top of Babel's defaults.

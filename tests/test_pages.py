@@ -18,7 +18,7 @@ from outreach.models import Contact
 from outreach.reports.periods import last_complete_week
 
 from .conftest import AuthActions, World, text_of
-from .test_capture_views import open_form, start, typical
+from .support import open_form, start, typical
 
 
 def test_supervisor_sees_own_association_week_only(

@@ -39,7 +39,7 @@ from outreach.security.retention import months_before, purge
 
 from .conftest import World
 from .reports_fixtures import add_contact, paris
-from .test_security_isolation import Records, make_records
+from .support import Records, make_records
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 COUNTED = (

@@ -19,14 +19,9 @@ from outreach.reports.csv_export import SEMICOLON, csv_lines, safe_cell
 
 from .conftest import AuthActions, World, text_of
 from .reports_fixtures import W14, Scene, add_contact, paris, scene_fixture  # noqa: F401
+from .support import read_csv
 
 DASHBOARD = "/reports/associations/demo"
-
-
-def read_csv(body: bytes, delimiter: str = ",") -> list[list[str]]:
-    text = body.decode("utf-8")
-    assert text.startswith("\ufeff"), "UTF-8 with a byte order mark"
-    return list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=delimiter))
 
 
 def audit_entries(app: Flask) -> list[AuditEntry]:

@@ -8,71 +8,13 @@ A new route with a parameter this file does not know fails the test: say what it
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import timedelta
-
 from flask import Flask
-from sqlalchemy import select
-
-from config import get_settings
-from outreach.capture.services import load_capture_options, record_contact, start_patrol
-from outreach.capture.validation import validate_contact
-from outreach.clock import now_utc
-from outreach.extensions import db
-from outreach.models import Association, Referral, User, Zone
 
 from .conftest import AuthActions, World
+from .support import Records, make_records, zone_id
 from .test_access import ROLE_MATRIX
-from .test_capture_views import zone_id
 
 ASSOCIATION_ROLES = ("worker", "supervisor")
-
-
-@dataclass(frozen=True)
-class Records:
-    patrol_id: int
-    contact_id: int
-    referral_id: int
-
-
-def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
-    """An open patrol of `demo` with one contact (needs, materials, a referral), via services."""
-    with app.app_context():
-        association = db.session.get(Association, world.demo.id)
-        worker = db.session.get(User, world.id_of("worker"))
-        zone = db.session.scalars(select(Zone).where(Zone.code == "stalingrad")).one()
-        assert association is not None and worker is not None
-        now = now_utc()
-        patrol = start_patrol(db.session, association, zone, worker, [], now)
-        payload = {
-            "id": str(uuid.uuid4()),
-            "occurred_at": (now - timedelta(minutes=5)).isoformat(),
-            "zone": "stalingrad",
-            "patrol_id": patrol.id,
-            "person_code": code,
-            "gender": "female",
-            "age_band": "25_34",
-            "housing": "street",
-            "needs": ["shelter", "rdr_material"],
-            "materials": {"kit_base": 2, "filter": 4},
-            "referrals": [{"destination": "shelter_115", "accompanied": True}],
-        }
-        draft, errors = validate_contact(
-            payload,
-            load_capture_options(db.session, association.id, [payload.get("patrol_id")]),
-            now,
-        )
-        assert draft is not None, errors
-        result = record_contact(
-            db.session, draft, worker, association, get_settings(app).pseudonym_key, now
-        )
-        referral_id = db.session.scalars(
-            select(Referral.id).where(Referral.contact_id == result.contact_id)
-        ).one()
-        records = Records(patrol.id, result.contact_id, referral_id)
-        db.session.commit()
-        return records
 
 
 def id_routes(app: Flask, world: World, records: Records) -> list[tuple[str, str, str]]:

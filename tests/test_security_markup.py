@@ -18,7 +18,7 @@ from outreach.i18n import lazy_localized, lazy_text
 from outreach.models import Association, Contact, Material, Need, ReferralDestination, User, Zone
 
 from .conftest import AuthActions, World
-from .test_capture_views import open_form, start, typical
+from .support import open_form, start, typical
 
 HOSTILE = '<meta http-equiv="refresh" content="0;url=https://evil.example/"><b>x</b>'
 RAW = ("<meta http-equiv", "<b>x</b>")

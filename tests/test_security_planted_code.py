@@ -20,8 +20,7 @@ from outreach.extensions import db
 from outreach.models import AuditEntry
 
 from .conftest import AuthActions, World, csrf_token_of
-from .test_capture_views import open_form, start, typical
-from .test_sessions import session_data
+from .support import open_form, session_data, start, typical
 
 TYPED = ("Zqx-Plant 1987", "ZQX PLANT 1987", "zqxplant1987", "Žqx plänt 1987")
 NEEDLES = ("zqxplant1987", "zqx-plant", "zqx plant", "plant 1987", "zqxplänt")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,20 +17,9 @@ from outreach.extensions import db
 from outreach.models import User, UserSession
 
 from .conftest import PASSWORD, AuthActions, World, csrf_token_of
+from .support import cookie_of, session_data
 
 START = datetime(2026, 11, 21, 21, 0, tzinfo=UTC)
-
-
-def cookie_of(client: FlaskClient) -> str:
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    return cookie.value
-
-
-def session_data(app: Flask, client: FlaskClient) -> dict[str, Any]:
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    data: dict[str, Any] = serializer.loads(cookie_of(client))
-    return data
 
 
 def replay(client: FlaskClient, value: str) -> None:

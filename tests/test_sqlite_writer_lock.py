@@ -18,7 +18,7 @@ from outreach.db import configure_sqlite, lock_at_first_write
 from outreach.extensions import db
 
 from .conftest import AuthActions, World
-from .test_api import Api, contact
+from .support import Api, contact
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from outreach.extensions import db
 from outreach.models import TaxonomyStamp
 
 from .conftest import AuthActions, World, recorded_statements
-from .test_api import Api, contact
+from .support import Api, contact
 
 WRITES = {
     "zones": (

@@ -8,7 +8,6 @@ reaches the database exactly once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -18,15 +17,14 @@ from sqlalchemy import func, select
 from outreach.extensions import db
 from outreach.models import Contact
 from tests.browser_support import (
-    OUTBOX_JS,
-    chip,
     contact_rows,
+    go_online,
+    log_contact,
     log_in,
     open_contact_form,
     open_context,
-    plus,
-    save_button,
-    saved_note,
+    open_offline_form,
+    outbox,
     screenshot,
     start_patrol,
     wait_until_sent,
@@ -35,64 +33,10 @@ from tests.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
-SHELL_CACHED_JS = """async () => {
-    const keys = await caches.keys();
-    for (const key of keys) {
-        if (await (await caches.open(key)).match(location.pathname)) return true;
-    }
-    return false;
-}"""
-
-
-def ready_for_offline(page: Page) -> None:
-    """The service worker controls the page and keeps the form's shell."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
-    for _ in range(100):
-        if page.evaluate(SHELL_CACHED_JS):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("the service worker did not cache the new-contact form")
-
-
-def open_offline_form(page: Page, live_server: str, world: World) -> None:
-    """The worker logged in, on a new patrol's contact form, kept by the service worker."""
-    log_in(page, live_server, world.users["worker"].email)
-    start_patrol(page)
-    open_contact_form(page)
-    ready_for_offline(page)
-
-
-def outbox(page: Page) -> dict:
-    return page.evaluate(OUTBOX_JS)
-
-
-def log_contact(page: Page, gender: str = "Femme") -> None:
-    chip(page, "Genre", gender).click()
-    plus(page, "Kit base").click()
-    save_button(page).click()
-    expect(saved_note(page)).to_be_visible()
-    expect(save_button(page)).to_be_enabled()
-
 
 def distinct_client_ids(app: Flask) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(func.distinct(Contact.client_id)))) or 0
-
-
-@pytest.fixture
-def routable_page(browser: Browser, playwright: Playwright) -> Iterator[Page]:
-    """A phone whose requests Playwright can intercept: Chromium routes nothing that a
-    service worker fetches, so this one runs without it (the outbox does the retrying)."""
-    context = open_context(browser, playwright, service_workers="block")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def go_online(page: Page) -> None:
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
 
 
 def test_five_contacts_offline_survive_a_reload_and_arrive_once(

@@ -19,13 +19,6 @@ from sqlalchemy import select, update
 
 from outreach.extensions import db
 from outreach.models import Zone
-from tests.browser.test_offline import (
-    go_online,
-    log_contact,
-    open_offline_form,
-    outbox,
-    routable_page,  # noqa: F401 (fixture)
-)
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -34,8 +27,12 @@ from tests.browser_support import (
     chip,
     contact_rows,
     contacts_in_db,
+    go_online,
+    log_contact,
     log_in,
     open_contact_form,
+    open_offline_form,
+    outbox,
     plus,
     save_button,
     saved_note,
@@ -295,7 +292,7 @@ def test_a_queued_person_code_is_not_readable_from_the_phones_storage(
 
 
 def test_a_correction_made_during_another_tabs_sync_stores_the_contact_once(
-    routable_page: Page,  # noqa: F811 (the fixture)
+    routable_page: Page,
     live_server: str,
     world: World,
     app: Flask,

@@ -9,17 +9,14 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_offline import (
-    go_online,
-    log_contact,
-    open_offline_form,
-    routable_page,  # noqa: F401
-)
 from tests.browser_support import (
     contact_rows,
     contacts_in_db,
+    go_online,
+    log_contact,
     log_in,
     open_contact_form,
+    open_offline_form,
     screenshot,
     start_patrol,
     wait_until_sent,
@@ -30,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_another_account_on_the_same_phone_neither_sends_nor_sees_the_queue(
-    routable_page: Page,  # noqa: F811
+    routable_page: Page,
     live_server: str,
     world: World,
     app: Flask,
