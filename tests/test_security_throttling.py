@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import partial
 
 import pytest
 import redis
@@ -197,22 +196,3 @@ def test_redis_storage_shares_the_counters(redis_app: Flask, world: World) -> No
     keys = redis.Redis.from_url(REDIS_URL).keys("LIMITS:*")
     assert keys, "the counters live in Redis, where every instance sees them"
     assert not [key for key in keys if b"worker@" in key], "addresses are digested"
-
-
-def _limiter_hooks(hooks: list[object], limiter: object) -> list[object]:
-    return [
-        hook
-        for hook in hooks
-        if getattr(hook, "__self__", None) is limiter
-        or (isinstance(hook, partial) and limiter in hook.args)
-    ]
-
-
-def test_the_limiter_hooks_run_only_for_the_guarded_views_blueprint(app: Flask) -> None:
-    """Captures and pages skip Flask-Limiter's per-request hooks (bench/README.md)."""
-    limiter = app.extensions["outreach_limiter"]
-    for registry in (app.before_request_funcs, app.after_request_funcs):
-        assert _limiter_hooks(registry.get(None, []), limiter) == []
-        assert len(_limiter_hooks(registry["auth"], limiter)) == 1
-    assert _limiter_hooks(app.teardown_request_funcs.get(None, []), limiter) == []
-    assert len(_limiter_hooks(app.teardown_request_funcs["auth"], limiter)) == 1

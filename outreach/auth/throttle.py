@@ -84,7 +84,6 @@ def configure(app: Flask, storage_url: str, timeout: int) -> None:
 
     Call once the blueprints are registered.
     """
-    hooks_before = _app_wide_hooks(app)
     shared = not storage_url.startswith("memory://")
     limiter = Limiter(
         key_func=get_remote_address,
@@ -116,41 +115,11 @@ def configure(app: Flask, storage_url: str, timeout: int) -> None:
         else:
             continue
         limited_endpoints.add(endpoint)
-    _confine_hooks(app, hooks_before, {e.rpartition(".")[0] or None for e in limited_endpoints})
 
     @limiter.request_filter
     def unlimited() -> bool:
-        """The blueprints' other views (logout...) skip the limiter's work at once."""
+        """Every view but the guarded and budgeted ones skips the limiter's work at once."""
         return request.endpoint not in limited_endpoints
-
-
-_HOOK_REGISTRIES = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")
-
-
-def _app_wide_hooks(app: Flask) -> dict[str, list[Callable[..., Any]]]:
-    return {name: list(getattr(app, name).get(None, [])) for name in _HOOK_REGISTRIES}
-
-
-def _confine_hooks(
-    app: Flask, hooks_before: dict[str, list[Callable[..., Any]]], blueprints: set[str | None]
-) -> None:
-    """Run the hooks that Flask-Limiter added to every request only for the blueprints of
-    the guarded views. Other requests have no limit to check (no default limits: only the
-    decorated views are limited, by their own wrapper), yet those hooks cost a capture
-    about 6 % of its Python calls (docs/perf-history.md). For a guarded request they run as
-    before: the after-request hook counts the failures (`deduct_when`), the teardown hook
-    clears the request's limiter state. Blueprint hooks run after the app's before the view
-    (enforce_access first) and before the app's after it (commit_once last): neither order
-    matters while no limit is app-wide and the counting reads only the status code.
-    """
-    if None in blueprints:  # a guarded view outside any blueprint: they stay app-wide
-        return
-    for name in _HOOK_REGISTRIES:
-        registry = getattr(app, name)
-        added = [hook for hook in registry.get(None, []) if hook not in hooks_before[name]]
-        registry[None] = [hook for hook in registry.get(None, []) if hook not in added]
-        for blueprint in blueprints:
-            registry.setdefault(blueprint, []).extend(added)
 
 
 def current_limiter() -> Limiter:
