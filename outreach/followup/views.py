@@ -18,7 +18,7 @@ from ..extensions import db
 from ..i18n import current_language
 from ..vocabulary import CAPTURE_ROLES, REFERRAL_STATUSES
 from .forms import FindPersonForm, ReferralStatusForm
-from .queue import NEXT_STEPS, OverdueDelays, open_referrals
+from .queue import NEXT_STEPS, OverdueDelays, open_referrals, overdue_count
 from .services import (
     TransitionError,
     association_pseudonym,
@@ -89,16 +89,14 @@ def referral_status(referral_id: int) -> Page:
 @bp.get("/queue")
 @roles_required(*CAPTURE_ROLES)
 def queue() -> Page:
-    items = open_referrals(
-        db.session(),
-        current_association().id,
-        OverdueDelays.from_settings(get_settings(current_app)),
-        now_utc(),
-    )
+    association_id = current_association().id
+    delays = OverdueDelays.from_settings(get_settings(current_app))
+    now = now_utc()
     return render_template(
         "followup/queue.html",
-        items=items,
-        overdue=sum(1 for item in items if item.overdue),
+        items=open_referrals(db.session(), association_id, delays, now),
+        # counted apart, as on the patrols home: the list stops at QUEUE_LIMIT
+        overdue=overdue_count(db.session(), association_id, delays, now),
         statuses=REFERRAL_STATUSES,
         next_steps=NEXT_STEPS,
         labels=taxonomy_labels(db.session(), current_language()),
