@@ -7,6 +7,7 @@ clearly marked keys so that `make run` works on a bare machine.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,10 @@ DEFAULT_LOGIN_LIMIT_IP = "30 per 5 minutes;200 per hour"
 # (initials and a birth year) is thousands.
 DEFAULT_FOLLOWUP_LIMIT_ACCOUNT = "30 per hour;100 per day"
 DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION = "120 per hour;400 per day"
+# Days after which an open referral (proposed or accepted) is to be followed up ("à relancer").
+DEFAULT_REFERRAL_OVERDUE_DAYS = 7
+MAX_REFERRAL_OVERDUE_DAYS = 365
+DESTINATION_CODE = re.compile(r"[a-z0-9_]{1,32}")
 
 ENVIRONMENTS = ("development", "production")
 
@@ -88,6 +93,10 @@ class Settings:
     followup_limit_account: str = DEFAULT_FOLLOWUP_LIMIT_ACCOUNT
     followup_limit_association: str = DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION
     followup_unusual_per_week: int = 60
+    # Referral queue: days before an open referral is overdue, and per destination code
+    # overrides ("shelter_115=2,csapa=14" in REFERRAL_OVERDUE_DAYS_BY_DESTINATION).
+    referral_overdue_days: int = DEFAULT_REFERRAL_OVERDUE_DAYS
+    referral_overdue_by_destination: tuple[tuple[str, int], ...] = ()
     # Retention (`flask outreach purge`): contacts, then the audit log.
     contact_retention_months: int = 24
     audit_retention_months: int = 12
@@ -144,6 +153,12 @@ class Settings:
             followup_limit_association=environ.get("FOLLOWUP_LIMIT_ASSOCIATION", "").strip()
             or DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION,
             followup_unusual_per_week=_positive_int(environ, "FOLLOWUP_UNUSUAL_PER_WEEK", 60),
+            referral_overdue_days=_positive_int(
+                environ, "REFERRAL_OVERDUE_DAYS", DEFAULT_REFERRAL_OVERDUE_DAYS
+            ),
+            referral_overdue_by_destination=_days_by_destination(
+                environ.get("REFERRAL_OVERDUE_DAYS_BY_DESTINATION", "")
+            ),
             contact_retention_months=_positive_int(environ, "CONTACT_RETENTION_MONTHS", 24),
             audit_retention_months=_positive_int(environ, "AUDIT_RETENTION_MONTHS", 12),
             trusted_proxy_hops=_positive_int(environ, "TRUSTED_PROXY_HOPS", 0, minimum=0),
@@ -158,6 +173,16 @@ class Settings:
         _check_limits("LOGIN_LIMIT_IP", self.login_limit_ip)
         _check_limits("FOLLOWUP_LIMIT_ACCOUNT", self.followup_limit_account)
         _check_limits("FOLLOWUP_LIMIT_ASSOCIATION", self.followup_limit_association)
+        _check_overdue_days("REFERRAL_OVERDUE_DAYS", self.referral_overdue_days)
+        seen: set[str] = set()
+        for code, days in self.referral_overdue_by_destination:
+            if not DESTINATION_CODE.fullmatch(code) or code in seen:
+                raise ConfigError(
+                    f"REFERRAL_OVERDUE_DAYS_BY_DESTINATION: {code!r} is not a destination "
+                    "code, or is given twice"
+                )
+            seen.add(code)
+            _check_overdue_days(f"REFERRAL_OVERDUE_DAYS_BY_DESTINATION ({code})", days)
         if self.session_idle_minutes > self.session_absolute_hours * 60:
             raise ConfigError("SESSION_IDLE_MINUTES cannot exceed SESSION_ABSOLUTE_HOURS")
         if not self.is_production:
@@ -199,6 +224,31 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int, minimum: 
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}")
     return value
+
+
+def _days_by_destination(raw: str) -> tuple[tuple[str, int], ...]:
+    """'shelter_115=2, csapa=14' as (code, days) pairs; validate() checks them."""
+    pairs = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        code, sign, days = item.partition("=")
+        try:
+            value = int(days.strip()) if sign else None
+        except ValueError:
+            value = None
+        if value is None:
+            raise ConfigError(
+                "REFERRAL_OVERDUE_DAYS_BY_DESTINATION takes code=days pairs separated by "
+                f"commas (shelter_115=2,csapa=14), not {item.strip()!r}"
+            )
+        pairs.append((code.strip(), value))
+    return tuple(pairs)
+
+
+def _check_overdue_days(name: str, days: int) -> None:
+    if not 1 <= days <= MAX_REFERRAL_OVERDUE_DAYS:
+        raise ConfigError(f"{name} must be between 1 and {MAX_REFERRAL_OVERDUE_DAYS} days")
 
 
 def _check_limits(name: str, value: str) -> None:

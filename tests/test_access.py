@@ -28,6 +28,8 @@ ROLE_MATRIX: dict[str, set[str]] = {
     "followup.find": {"worker", "supervisor"},
     "followup.person": {"worker", "supervisor"},
     "followup.referral_status": {"worker", "supervisor"},
+    "followup.queue": {"worker", "supervisor"},
+    "followup.queue_status": {"worker", "supervisor"},
     "team.home": {"supervisor"},
     "funders.summary": {"funder", "admin"},
     "funders.export": {"funder", "admin"},

@@ -91,3 +91,35 @@ def test_timeouts_toward_postgresql_and_redis_are_configured_once_and_checked() 
         Settings.from_env({"DATABASE_CONNECT_TIMEOUT": "1"})  # libpq's minimum is 2
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_TIMEOUT"):
         Settings.from_env({"RATELIMIT_STORAGE_TIMEOUT": "0"})
+
+
+def test_referral_overdue_delays_default_to_seven_days_and_take_overrides() -> None:
+    settings = Settings.from_env({})
+    assert settings.referral_overdue_days == 7
+    assert settings.referral_overdue_by_destination == ()
+    settings = Settings.from_env(
+        {
+            "REFERRAL_OVERDUE_DAYS": "10",
+            "REFERRAL_OVERDUE_DAYS_BY_DESTINATION": " shelter_115=2, csapa = 14 ,",
+        }
+    )
+    assert settings.referral_overdue_days == 10
+    assert settings.referral_overdue_by_destination == (("shelter_115", 2), ("csapa", 14))
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"REFERRAL_OVERDUE_DAYS": "0"},
+        {"REFERRAL_OVERDUE_DAYS": "a week"},
+        {"REFERRAL_OVERDUE_DAYS": "400"},
+        {"REFERRAL_OVERDUE_DAYS_BY_DESTINATION": "shelter_115"},
+        {"REFERRAL_OVERDUE_DAYS_BY_DESTINATION": "shelter_115=two"},
+        {"REFERRAL_OVERDUE_DAYS_BY_DESTINATION": "shelter_115=0"},
+        {"REFERRAL_OVERDUE_DAYS_BY_DESTINATION": "Shelter 115=3"},
+        {"REFERRAL_OVERDUE_DAYS_BY_DESTINATION": "csapa=3,csapa=4"},
+    ],
+)
+def test_referral_overdue_delays_are_checked_at_start(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="REFERRAL_OVERDUE_DAYS"):
+        Settings.from_env(environ)

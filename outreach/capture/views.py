@@ -21,6 +21,7 @@ from ..auth.forms import CsrfOnlyForm
 from ..clock import now_utc, to_paris
 from ..db import writes_idempotently
 from ..extensions import db
+from ..followup.queue import OverdueDelays, overdue_count
 from ..i18n import current_language
 from ..models import Contact, Material, Need, Patrol, ReferralDestination, Zone
 from ..routing import big_row_id
@@ -107,6 +108,12 @@ def home() -> Page:
         "capture/home.html",
         open_patrol=open_patrol_of(db.session(), current_user),
         recent=recent,
+        overdue_referrals=overdue_count(
+            db.session(),
+            association.id,
+            OverdueDelays.from_settings(get_settings(current_app)),
+            now_utc(),
+        ),
     )
 
 

@@ -17,6 +17,9 @@ from ..vocabulary import REFERRAL_TRANSITIONS
 HISTORY_LIMIT = 50
 LOOKUP_ACTION = "followup.lookup"
 THROTTLED_ACTION = "followup.throttled"
+STATUS_CHANGED_ACTION = "referral.status_changed"
+# How many characters of the association's pseudonym the person's reference shows.
+REFERENCE_LENGTH = 6
 
 
 class TransitionError(ValueError):
@@ -32,6 +35,12 @@ def association_pseudonym(
     if problem is not None:
         return problem
     return pseudonymise(pseudonym_key, association.slug, normalised).association
+
+
+def person_reference(pseudonym: str) -> str:
+    """The short reference of a person shown to the association's staff (follow-up page,
+    referral queue): the head of the association's keyed pseudonym, never the code."""
+    return "#" + pseudonym[:REFERENCE_LENGTH].upper()
 
 
 def record_lookup(session: Session, user: User, association: Association, found: bool) -> None:
@@ -120,3 +129,23 @@ def change_referral_status(
         ReferralStatusChange(status=status, changed_at=now, changed_by_id=user.id)
     )
     session.flush()
+
+
+def update_referral_status(
+    session: Session,
+    referral: Referral,
+    status: str,
+    user: User,
+    association_id: int,
+    now: datetime,
+) -> None:
+    """Move a referral of the association on and audit it (from the person or the queue)."""
+    change_referral_status(session, referral, status, user, now)
+    audit(
+        session,
+        STATUS_CHANGED_ACTION,
+        actor=user,
+        association_id=association_id,
+        referral_id=referral.id,
+        status=referral.status,
+    )

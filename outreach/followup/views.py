@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from config import get_settings
 
-from ..audit import audit
 from ..auth.access import SESSION_USER_KEY, current_association, roles_required
 from ..auth.sessions import followup_pseudonym, set_followup_pseudonym
 from ..auth.throttle import budgeted
@@ -20,15 +19,17 @@ from ..extensions import db
 from ..i18n import current_language
 from ..vocabulary import CAPTURE_ROLES, REFERRAL_STATUSES
 from .forms import FindPersonForm, ReferralStatusForm
+from .queue import NEXT_STEPS, OverdueDelays, open_referrals, overdue_count
 from .services import (
     TransitionError,
     association_pseudonym,
-    change_referral_status,
     get_referral,
     next_statuses,
     person_history,
     person_known,
+    person_reference,
     record_lookup,
+    update_referral_status,
 )
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -67,6 +68,7 @@ def person() -> Page:
     return render_template(
         "followup/person.html",
         contacts=contacts,
+        reference=person_reference(pseudonym),
         next_statuses=next_statuses,
         statuses=REFERRAL_STATUSES,
         labels=taxonomy_labels(db.session(), current_language()),
@@ -82,30 +84,55 @@ def _session_token() -> str:
 @bp.post("/referrals/<big_row_id:referral_id>/status")
 @roles_required(*CAPTURE_ROLES)
 def referral_status(referral_id: int) -> Page:
+    return _change_status(referral_id, url_for("followup.person"))
+
+
+@bp.get("/queue")
+@roles_required(*CAPTURE_ROLES)
+def queue() -> Page:
+    association_id = current_association().id
+    delays = OverdueDelays.from_settings(get_settings(current_app))
+    now = now_utc()
+    return render_template(
+        "followup/queue.html",
+        items=open_referrals(db.session(), association_id, delays, now),
+        # counted apart, as on the patrols home: the list stops at QUEUE_LIMIT
+        overdue=overdue_count(db.session(), association_id, delays, now),
+        statuses=REFERRAL_STATUSES,
+        next_steps=NEXT_STEPS,
+        labels=taxonomy_labels(db.session(), current_language()),
+    )
+
+
+@bp.post("/queue/referrals/<big_row_id:referral_id>/status")
+@roles_required(*CAPTURE_ROLES)
+def queue_status(referral_id: int) -> Page:
+    return _change_status(referral_id, url_for("followup.queue"))
+
+
+def _change_status(referral_id: int, back: str) -> Page:
+    """Move one of the association's referrals on, then back to the page it came from."""
     referral = get_referral(db.session(), current_association().id, referral_id)
     if referral is None:
         abort(404)
     form = ReferralStatusForm()
     if not form.validate_on_submit():
         flash(_("Statut inconnu."), "error")
-        return redirect(url_for("followup.person"))
+        return redirect(back)
     try:
-        change_referral_status(
-            db.session(), referral, form.status.data or "", current_user, now_utc()
+        update_referral_status(
+            db.session(),
+            referral,
+            form.status.data or "",
+            current_user,
+            current_association().id,
+            now_utc(),
         )
     except TransitionError:
         flash(_("Ce changement de statut n'est pas possible."), "error")
-        return redirect(url_for("followup.person"))
-    audit(
-        db.session(),
-        "referral.status_changed",
-        actor=current_user,
-        association_id=current_association().id,
-        referral_id=referral.id,
-        status=referral.status,
-    )
+        return redirect(back)
     flash(
         _("Orientation mise à jour : %(status)s.", status=REFERRAL_STATUSES[referral.status]),
         "success",
     )
-    return redirect(url_for("followup.person"))
+    return redirect(back)
