@@ -41,6 +41,9 @@ DEFAULT_LOGIN_LIMIT_IP = "30 per 5 minutes;200 per hour"
 # (initials and a birth year) is thousands.
 DEFAULT_FOLLOWUP_LIMIT_ACCOUNT = "30 per hour;100 per day"
 DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION = "120 per hour;400 per day"
+# Coverage board (docs/coverage.md): nights without a patrol before a zone is flagged.
+DEFAULT_COVERAGE_GAP_NIGHTS = 3
+MAX_COVERAGE_GAP_NIGHTS = 60  # the board looks back that far (coverage/services.py)
 
 ENVIRONMENTS = ("development", "production")
 
@@ -88,6 +91,8 @@ class Settings:
     # are published as 0; larger counts move by at most perturbation_max_noise.
     suppression_threshold: int = 5
     perturbation_max_noise: int = 3
+    # Coverage board: a zone without any patrol for this many nights in a row stands out.
+    coverage_gap_nights: int = DEFAULT_COVERAGE_GAP_NIGHTS
     testing: bool = False
 
     @property
@@ -140,6 +145,9 @@ class Settings:
             trusted_proxy_hops=_positive_int(environ, "TRUSTED_PROXY_HOPS", 0, minimum=0),
             suppression_threshold=_positive_int(environ, "SUPPRESSION_THRESHOLD", 5, minimum=2),
             perturbation_max_noise=_positive_int(environ, "PERTURBATION_MAX_NOISE", 3, minimum=2),
+            coverage_gap_nights=_positive_int(
+                environ, "COVERAGE_GAP_NIGHTS", DEFAULT_COVERAGE_GAP_NIGHTS
+            ),
         )
         settings.validate()
         return settings
@@ -149,6 +157,8 @@ class Settings:
         _check_limits("LOGIN_LIMIT_IP", self.login_limit_ip)
         _check_limits("FOLLOWUP_LIMIT_ACCOUNT", self.followup_limit_account)
         _check_limits("FOLLOWUP_LIMIT_ASSOCIATION", self.followup_limit_association)
+        if not 1 <= self.coverage_gap_nights <= MAX_COVERAGE_GAP_NIGHTS:
+            raise ConfigError(f"COVERAGE_GAP_NIGHTS must be from 1 to {MAX_COVERAGE_GAP_NIGHTS}")
         if self.session_idle_minutes > self.session_absolute_hours * 60:
             raise ConfigError("SESSION_IDLE_MINUTES cannot exceed SESSION_ABSOLUTE_HOURS")
         if not self.is_production:

@@ -18,6 +18,7 @@ from .. import get_settings, writes_idempotently
 from ..auth.access import current_association, roles_required
 from ..auth.forms import CsrfOnlyForm
 from ..clock import now_utc, to_paris
+from ..coverage.services import tonight_plans
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Contact, Material, Need, Patrol, ReferralDestination, Zone
@@ -105,6 +106,7 @@ def home() -> Page:
         "capture/home.html",
         open_patrol=open_patrol_of(db.session(), current_user),
         recent=recent,
+        tonight=tonight_plans(db.session(), association.id, now_utc()),
     )
 
 
