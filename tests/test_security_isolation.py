@@ -19,6 +19,7 @@ from outreach import get_settings
 from outreach.capture.services import load_capture_options, record_contact, start_patrol
 from outreach.capture.validation import validate_contact
 from outreach.clock import now_utc
+from outreach.coverage.services import plan_patrol, tonight
 from outreach.extensions import db
 from outreach.models import Association, Referral, User, Zone
 
@@ -34,6 +35,7 @@ class Records:
     patrol_id: int
     contact_id: int
     referral_id: int
+    plan_id: int
 
 
 def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
@@ -70,7 +72,12 @@ def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
         referral_id = db.session.scalars(
             select(Referral.id).where(Referral.contact_id == result.contact_id)
         ).one()
-        records = Records(patrol.id, result.contact_id, referral_id)
+        supervisor = db.session.get(User, world.id_of("supervisor"))
+        assert supervisor is not None
+        plan = plan_patrol(
+            db.session, supervisor, zone.id, tonight(now) + timedelta(days=1), "night", now
+        )
+        records = Records(patrol.id, result.contact_id, referral_id, plan.id)
         db.session.commit()
         return records
 
@@ -81,6 +88,7 @@ def id_routes(app: Flask, world: World, records: Records) -> list[tuple[str, str
         "patrol_id": records.patrol_id,
         "contact_id": records.contact_id,
         "referral_id": records.referral_id,
+        "plan_id": records.plan_id,
         "user_id": world.id_of("worker"),
         "slug": world.demo.slug,
         "kind": "contacts",  # not an id: which CSV of the association's
