@@ -21,7 +21,7 @@ from outreach.capture.validation import validate_contact
 from outreach.clock import now_utc
 from outreach.coverage.services import plan_patrol, tonight
 from outreach.extensions import db
-from outreach.models import Association, Referral, User, Zone
+from outreach.models import Association, PlannedPatrol, Referral, User, Zone
 
 from .conftest import AuthActions, World
 from .test_access import ROLE_MATRIX
@@ -74,10 +74,12 @@ def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
         ).one()
         supervisor = db.session.get(User, world.id_of("supervisor"))
         assert supervisor is not None
-        plan = plan_patrol(
-            db.session, supervisor, zone.id, tonight(now) + timedelta(days=1), "night", now
+        plan_id = db.session.scalar(select(PlannedPatrol.id)) or (
+            plan_patrol(
+                db.session, supervisor, zone.id, tonight(now) + timedelta(days=1), "night", now
+            ).id
         )
-        records = Records(patrol.id, result.contact_id, referral_id, plan.id)
+        records = Records(patrol.id, result.contact_id, referral_id, plan_id)
         db.session.commit()
         return records
 
