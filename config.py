@@ -55,6 +55,9 @@ DEFAULT_FOLLOWUP_LIMIT_ASSOCIATION = "120 per hour;400 per day"
 DEFAULT_REFERRAL_OVERDUE_DAYS = 7
 MAX_REFERRAL_OVERDUE_DAYS = 365
 DESTINATION_CODE = re.compile(r"[a-z0-9_]{1,32}")
+# Coverage board (docs/coverage.md): nights without a patrol before a zone is flagged.
+DEFAULT_COVERAGE_GAP_NIGHTS = 3
+MAX_COVERAGE_GAP_NIGHTS = 60  # the board looks back that far (coverage/services.py)
 
 ENVIRONMENTS = ("development", "production")
 
@@ -106,6 +109,8 @@ class Settings:
     # are published as 0; larger counts move by at most perturbation_max_noise.
     suppression_threshold: int = 5
     perturbation_max_noise: int = 3
+    # Coverage board: a zone without any patrol for this many nights in a row stands out.
+    coverage_gap_nights: int = DEFAULT_COVERAGE_GAP_NIGHTS
     testing: bool = False
 
     @property
@@ -164,6 +169,9 @@ class Settings:
             trusted_proxy_hops=_positive_int(environ, "TRUSTED_PROXY_HOPS", 0, minimum=0),
             suppression_threshold=_positive_int(environ, "SUPPRESSION_THRESHOLD", 5, minimum=2),
             perturbation_max_noise=_positive_int(environ, "PERTURBATION_MAX_NOISE", 3, minimum=2),
+            coverage_gap_nights=_positive_int(
+                environ, "COVERAGE_GAP_NIGHTS", DEFAULT_COVERAGE_GAP_NIGHTS
+            ),
         )
         settings.validate()
         return settings
@@ -183,6 +191,8 @@ class Settings:
                 )
             seen.add(code)
             _check_overdue_days(f"REFERRAL_OVERDUE_DAYS_BY_DESTINATION ({code})", days)
+        if not 1 <= self.coverage_gap_nights <= MAX_COVERAGE_GAP_NIGHTS:
+            raise ConfigError(f"COVERAGE_GAP_NIGHTS must be from 1 to {MAX_COVERAGE_GAP_NIGHTS}")
         if self.session_idle_minutes > self.session_absolute_hours * 60:
             raise ConfigError("SESSION_IDLE_MINUTES cannot exceed SESSION_ABSOLUTE_HOURS")
         if not self.is_production:

@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.accounts import bp as accounts_bp
     from .auth.views import bp as auth_bp
     from .capture.views import bp as capture_bp
+    from .coverage.views import bp as coverage_bp
     from .followup.views import bp as followup_bp
     from .funders.views import bp as funders_bp
     from .health.views import bp as health_bp
@@ -148,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
         activity_report_bp,
         accounts_bp,
         security_bp,
+        coverage_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -69,6 +69,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "taxonomy.moved": _l("Entrée de liste déplacée"),
     "taxonomy.retired": _l("Entrée de liste retirée"),
     "taxonomy.restored": _l("Entrée de liste rétablie"),
+    "plan.created": _l("Tournée planifiée"),
+    "plan.cancelled": _l("Tournée planifiée annulée"),
 }
 
 

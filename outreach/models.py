@@ -7,7 +7,7 @@ PostgreSQL behave the same; the app always handles aware datetimes.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -45,6 +46,7 @@ from .vocabulary import (
     MAX_MATERIAL_QUANTITY,
     REFERRAL_STATUSES,
     ROLES,
+    SLOTS,
 )
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
@@ -258,6 +260,7 @@ class Patrol(Base):
             name="site_observations_length",
         ),
         Index("ix_patrols_association_started", "association_id", "started_at"),
+        Index("ix_patrols_started_at", "started_at"),
     )
 
     @property
@@ -266,6 +269,37 @@ class Patrol(Base):
 
     def has_member(self, user: User) -> bool:
         return any(member.user_id == user.id for member in self.members)
+
+
+class PlannedPatrol(Base):
+    """A patrol an association plans in a zone for a day's slot (coverage board, migration
+    0009): `day` is 07:00-19:59 and `night` 20:00-06:59 Paris time, the night belonging to
+    the date it starts on. Whether it was done is read from `patrols` (coverage/services.py)."""
+
+    __tablename__ = "planned_patrols"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="RESTRICT"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"))
+    # The Paris date of the slot's start.
+    planned_date: Mapped[date] = mapped_column(Date, index=True)
+    slot: Mapped[str] = mapped_column(String(8))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    association: Mapped[Association] = relationship()
+    zone: Mapped[Zone] = relationship()
+
+    __table_args__ = (
+        one_of("slot", SLOTS, "slot_known"),
+        UniqueConstraint(
+            "association_id",
+            "zone_id",
+            "planned_date",
+            "slot",
+            name="uq_planned_patrols_association_zone_date_slot",
+        ),
+    )
 
 
 class ContactNeed(Base):

@@ -20,6 +20,13 @@ ASSOCIATION_ROLES = ("worker", "supervisor")
 # Interface languages; the first is the default (DOMAIN.md: French first).
 LOCALES = ("fr", "en")
 CAPTURE_ROLES = ("worker", "supervisor")
+# Who sees the coverage board of every association (zone level only, no person data).
+COVERAGE_ROLES = ("supervisor", "funder", "admin")
+# Slots of a day on the coverage board, Paris time; a night belongs to the date it starts on.
+SLOTS: dict[str, LazyString] = {
+    "day": _l("Jour (7 h – 20 h)"),
+    "night": _l("Nuit (20 h – 7 h)"),
+}
 
 GENDERS: dict[str, LazyString] = {
     "female": _l("Femme"),

@@ -20,10 +20,12 @@ from config import get_settings
 from outreach.capture.services import load_capture_options, record_contact, start_patrol
 from outreach.capture.validation import validate_contact
 from outreach.clock import now_utc
+from outreach.coverage.services import plan_patrol, tonight
 from outreach.extensions import db
 from outreach.models import (
     Association,
     Contact,
+    PlannedPatrol,
     Referral,
     User,
     Zone,
@@ -132,6 +134,7 @@ class Records:
     patrol_id: int
     contact_id: int
     referral_id: int
+    plan_id: int
 
 
 def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
@@ -168,7 +171,14 @@ def make_records(app: Flask, world: World, code: str = "Éli 1990") -> Records:
         referral_id = db.session.scalars(
             select(Referral.id).where(Referral.contact_id == result.contact_id)
         ).one()
-        records = Records(patrol.id, result.contact_id, referral_id)
+        supervisor = db.session.get(User, world.id_of("supervisor"))
+        assert supervisor is not None
+        plan_id = db.session.scalar(select(PlannedPatrol.id)) or (
+            plan_patrol(
+                db.session, supervisor, zone.id, tonight(now) + timedelta(days=1), "night", now
+            ).id
+        )
+        records = Records(patrol.id, result.contact_id, referral_id, plan_id)
         db.session.commit()
         return records
 

@@ -68,6 +68,9 @@ ROLE_MATRIX: dict[str, set[str]] = {
     "accounts.set_active_view": {"supervisor", "admin"},
     "accounts.change_role_view": {"admin"},
     "security.audit_log": {"supervisor", "admin"},
+    "coverage.board": {"supervisor", "funder", "admin"},
+    "coverage.plan": {"supervisor"},
+    "coverage.cancel": {"supervisor"},
 }
 ROLES = ("worker", "supervisor", "funder", "admin")
 

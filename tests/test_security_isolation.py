@@ -23,6 +23,7 @@ def id_routes(app: Flask, world: World, records: Records) -> list[tuple[str, str
         "patrol_id": records.patrol_id,
         "contact_id": records.contact_id,
         "referral_id": records.referral_id,
+        "plan_id": records.plan_id,
         "user_id": world.id_of("worker"),
         "slug": world.demo.slug,
         "kind": "contacts",  # not an id: which CSV of the association's

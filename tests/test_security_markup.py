@@ -116,6 +116,7 @@ def test_admin_edited_and_typed_texts_are_escaped_on_every_page(
         "/reports/associations/demo/activity",
         "/reports/definitions",
         f"/patrols/{ended}",
+        "/coverage",
         "/audit",
     ):
         assert_escaped(client, path, shows=path != "/audit")  # the journal shows addresses
@@ -127,7 +128,12 @@ def test_admin_edited_and_typed_texts_are_escaped_on_every_page(
     auth.logout()
 
     auth.login_as(world, "funder")
-    for path in ("/summary", "/summary?indicator=need.shelter", "/reports/definitions"):
+    for path in (
+        "/summary",
+        "/summary?indicator=need.shelter",
+        "/reports/definitions",
+        "/coverage",
+    ):
         assert_escaped(client, path)
     export = client.get("/summary/export.csv")
     assert export.status_code == 200 and export.get_data()
@@ -146,6 +152,7 @@ def test_admin_edited_and_typed_texts_are_escaped_on_every_page(
         "/summary",
         "/summary/targets",
         "/reports/definitions",
+        "/coverage",
         "/audit",
     ):
         assert_escaped(client, path, shows=path != "/audit")

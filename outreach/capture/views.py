@@ -19,6 +19,7 @@ from config import get_settings
 from ..auth.access import current_association, roles_required
 from ..auth.forms import CsrfOnlyForm
 from ..clock import now_utc, to_paris
+from ..coverage.services import tonight_plans
 from ..db import writes_idempotently
 from ..extensions import db
 from ..followup.queue import OverdueDelays, overdue_count
@@ -114,6 +115,7 @@ def home() -> Page:
             OverdueDelays.from_settings(get_settings(current_app)),
             now_utc(),
         ),
+        tonight=tonight_plans(db.session(), association.id, now_utc()),
     )
 
 
