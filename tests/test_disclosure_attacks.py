@@ -334,6 +334,19 @@ def test_periods_the_year_to_date_grows_by_the_people_first_seen_that_week(
         assert pinned == []
 
 
+def assert_insider_pins_only_under_suppression(
+    place: Place, publisher: str, data: Sequence[Visit]
+) -> None:
+    """The other association's 2 contacts in Stalingrad: pinned under per-table suppression,
+    not in what the app publishes."""
+    pinned = insider_attack(place, publisher, data)
+    target = (micro(period_name(week_period(W20)), "contacts", "stalingrad", "other"), 2)
+    if publisher == "suppression":
+        assert target in pinned
+    else:
+        assert pinned == []
+
+
 def insider_attack(place: Place, publisher: str, data: Sequence[Visit]) -> list[tuple[str, int]]:
     """The demo association's supervisor reads week 20's contacts with their own figures."""
     place.write(data)
@@ -358,14 +371,7 @@ def test_insider_with_two_associations_subtracts_their_own_figures(
         *visits(8, "demo", "pantin", MONDAY_W20),
         *visits(9, "other", "jardins_eole", MONDAY_W20),
     ]
-    pinned = insider_attack(place, publisher, data)
-    if publisher == "suppression":
-        assert (
-            micro(period_name(week_period(W20)), "contacts", "stalingrad", "other"),
-            2,
-        ) in pinned
-    else:
-        assert pinned == []
+    assert_insider_pins_only_under_suppression(place, publisher, data)
 
 
 @pytest.mark.parametrize("publisher", PUBLISHERS)
@@ -381,14 +387,7 @@ def test_insider_with_three_associations_subtracts_their_own_figures(
         *visits(6, "other", "jardins_eole", MONDAY_W20),
         *visits(7, "third", "pantin", MONDAY_W21),
     ]
-    pinned = insider_attack(place, publisher, data)
-    if publisher == "suppression":
-        assert (
-            micro(period_name(week_period(W20)), "contacts", "stalingrad", "other"),
-            2,
-        ) in pinned
-    else:
-        assert pinned == []
+    assert_insider_pins_only_under_suppression(place, publisher, data)
 
 
 @pytest.mark.parametrize("publisher", PUBLISHERS)

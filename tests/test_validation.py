@@ -15,6 +15,8 @@ from config import Settings
 from outreach import create_app
 from outreach.capture.validation import CaptureOptions, PatrolAccess, validate_contact
 
+from .support import contact
+
 NOW = datetime(2026, 11, 21, 21, 45, tzinfo=UTC)
 OPTIONS = CaptureOptions(
     zones={"stalingrad": 1, "pantin": 2},
@@ -26,22 +28,13 @@ OPTIONS = CaptureOptions(
 
 
 def payload(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
+    """DOMAIN.md's example contact, at a fixed moment and in patrol 7."""
+    fixed = {
         "id": "6c4f0b35-3f0e-4c1e-9d7a-0a5c0b7f6a11",
         "occurred_at": "2026-11-21T22:40:00+01:00",
-        "zone": "stalingrad",
         "patrol_id": 7,
-        "person_code": "Éli 1990",
-        "gender": "female",
-        "age_band": "25_34",
-        "housing": "street",
-        "first_contact": False,
-        "needs": ["shelter", "rdr_material"],
-        "materials": {"kit_base": 2, "filter": 4},
-        "referrals": [{"destination": "shelter_115", "accompanied": True, "status": "proposed"}],
     }
-    base.update(changes)
-    return base
+    return contact(**{**fixed, **changes})
 
 
 @pytest.fixture(scope="module")
