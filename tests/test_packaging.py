@@ -37,7 +37,6 @@ def test_the_installed_wheel_migrates_and_serves_pages_in_english(tmp_path: Path
         "wheel",
         "--quiet",
         "--no-deps",
-        "--no-build-isolation",
         "--wheel-dir",
         str(tmp_path / "dist"),
         str(ROOT),
