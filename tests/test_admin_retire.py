@@ -109,13 +109,13 @@ def test_retiring_a_need_keeps_old_contacts_and_exports_and_refuses_it_for_new_o
     assert "rest" not in {need["code"] for need in options["needs"]}
     refused = api.post(contact(needs=["rest"]))
     assert refused.status_code == 422
-    assert refused.get_json()["errors"] == {"needs": ["Besoin retiré, plus proposé : rest."]}
+    assert refused.get_json()["errors"] == {"needs": ["Besoin retiré, plus proposé : Repos."]}
     posted = worker_client.post(
         f"/patrols/{patrol_id}/contacts/new",
         data=typical(open_form(worker_client, patrol_id), needs=["rest"]),
     )
     assert posted.status_code == 422
-    assert "Besoin retiré, plus proposé : rest." in text_of(posted)
+    assert "Besoin retiré, plus proposé : Repos." in text_of(posted)
 
     # A phone replaying a contact it sent before the retirement is answered as before.
     replay = api.post(bodies[1])
@@ -167,7 +167,7 @@ def test_retired_materials_destinations_and_zones_are_refused_for_new_contacts(
     assert refused.get_json()["errors"] == {
         "zone": ["Cette zone n'est plus active : choisissez-en une autre."],
         "materials.naloxone": ["Matériel retiré, plus proposé."],
-        "referrals.0.destination": ["Destination retirée, plus proposée : pass."],
+        "referrals.0.destination": ["Destination retirée, plus proposée : PASS."],
     }
     assert api.post(old).status_code == 200  # the replay of the old one still goes through
     options = client.get("/api/v1/form-options").get_json()

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..clock import is_night, iso_week_of
 from ..extensions import Base
+from ..i18n import localized
 from ..models import (
     INTEGER_MAX,
     Association,
@@ -213,6 +214,7 @@ def load_capture_options(
         kept=_KeptRetiredCodes(session, association_id, list(client_ids))
         if taxonomy.retired
         else {},
+        retired_labels=_RetiredLabels(session) if taxonomy.retired else {},
     )
 
 
@@ -249,6 +251,36 @@ class _KeptRetiredCodes(Mapping[uuid.UUID, frozenset[RetiredCode]]):
         return self._load()[client_id]
 
     def __iter__(self) -> Iterator[uuid.UUID]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+class _RetiredLabels(Mapping[RetiredCode, str]):
+    """The labels of retired needs and destinations, read only when a refusal names one."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._found: dict[RetiredCode, str] | None = None
+
+    def _load(self) -> dict[RetiredCode, str]:
+        if self._found is None:
+            self._found = {}
+            for kind, model in (("need", Need), ("destination", ReferralDestination)):
+                rows = self._session.execute(
+                    select(model.code, model.label_fr, model.label_en).where(
+                        model.active.is_(False)
+                    )
+                )
+                for code, label_fr, label_en in rows:
+                    self._found[kind, code] = localized(label_fr, label_en)
+        return self._found
+
+    def __getitem__(self, key: RetiredCode) -> str:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[RetiredCode]:
         return iter(self._load())
 
     def __len__(self) -> int:

@@ -120,6 +120,11 @@ class CaptureOptions:
     patrols: Mapping[int, PatrolAccess]
     retired: frozenset[RetiredCode] = frozenset()
     kept: Mapping[uuid.UUID, frozenset[RetiredCode]] = field(default_factory=dict)
+    # Retired entries' labels in the interface language: a refusal names them, not codes.
+    retired_labels: Mapping[RetiredCode, str] = field(default_factory=dict)
+
+    def label(self, kind: str, code: str) -> str:
+        return self.retired_labels.get((kind, code), code)
 
     def refused(self, client_id: uuid.UUID | None, kind: str, code: str) -> bool:
         """A retired code this contact did not already hold."""
@@ -258,7 +263,11 @@ def _parse_needs(
     retired = sorted(code for code in set(value) if options.refused(client_id, "need", code))
     if retired:
         errors.add(
-            "needs", lazy_text("Besoin retiré, plus proposé : %(codes)s.", codes=", ".join(retired))
+            "needs",
+            lazy_text(
+                "Besoin retiré, plus proposé : %(codes)s.",
+                codes=", ".join(options.label("need", code) for code in retired),
+            ),
         )
         return ()
     return tuple(sorted(set(value)))
@@ -317,7 +326,10 @@ def _parse_referrals(
         if options.refused(client_id, "destination", destination):
             errors.add(
                 f"{prefix}.destination",
-                lazy_text("Destination retirée, plus proposée : %(code)s.", code=destination),
+                lazy_text(
+                    "Destination retirée, plus proposée : %(code)s.",
+                    code=options.label("destination", destination),
+                ),
             )
             continue
         if any(draft.destination == destination for draft in drafts):
