@@ -227,20 +227,22 @@ def _lookup_refused(_request_limit: RequestLimit) -> Response:
 
 def _budgeted(limiter: Limiter, view: Callable[..., Any]) -> Callable[..., Any]:
     """The follow-up budgets, per account and per association (see `budgeted`)."""
-    per_account = limiter.limit(
-        _settings_limit("followup_limit_account"),
-        key_func=lambda: f"user:{current_user.id}",
-        methods=["POST"],
-        deduct_when=_looked_up,
-        on_breach=_lookup_refused,
-        scope="followup-account",
+    budgets: tuple[tuple[str, Callable[[], str], str], ...] = (
+        ("followup_limit_account", lambda: f"user:{current_user.id}", "followup-account"),
+        (
+            "followup_limit_association",
+            lambda: f"association:{current_user.association_id}",
+            "followup-association",
+        ),
     )
-    per_association = limiter.limit(
-        _settings_limit("followup_limit_association"),
-        key_func=lambda: f"association:{current_user.association_id}",
-        methods=["POST"],
-        deduct_when=_looked_up,
-        on_breach=_lookup_refused,
-        scope="followup-association",
-    )
-    return per_association(per_account(view))
+    limited = view
+    for setting, key, scope in budgets:
+        limited = limiter.limit(
+            _settings_limit(setting),
+            key_func=key,
+            methods=["POST"],
+            deduct_when=_looked_up,
+            on_breach=_lookup_refused,
+            scope=scope,
+        )(limited)
+    return limited

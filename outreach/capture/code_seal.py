@@ -38,6 +38,7 @@ def _private_key(pseudonym_key: str) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(scalar, ec.SECP256R1())
 
 
+@lru_cache(maxsize=4)
 def public_key(pseudonym_key: str) -> str:
     """The key phones seal codes with (base64url of the uncompressed point)."""
     point = (

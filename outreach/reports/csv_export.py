@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -115,10 +115,7 @@ def export_filename(association: Association, week: str, kind: str) -> str:
 def utc_offset(moment: datetime) -> str:
     """ "UTC+01:00" in winter, "UTC+02:00" in summer: tells apart the hour Paris lives twice
     in October. Prefixed, since a cell starting with "+" is a spreadsheet formula."""
-    offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return "UTC" + moment.isoformat(timespec="minutes")[-6:]
 
 
 def contacts_header(registry: Registry) -> list[str]:
