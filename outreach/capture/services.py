@@ -99,12 +99,13 @@ _CAPTURE_CHECK = union_all(
         Patrol.id.in_(bindparam("patrol_ids", expanding=True)),
     ),
 )
-# Zones and the three taxonomies, with the stamp they go with (one statement: one snapshot).
+# Zones and the three taxonomies with their labels (a refusal names a retired entry), and
+# the stamp they go with (one statement: one snapshot).
 _TAXONOMY: CompoundSelect[Any] = union_all(
-    _STAMP,
-    select(literal("zone"), Zone.code, Zone.id, Zone.active),
+    select(literal("stamp"), TaxonomyStamp.stamp, null(), literal(True), null(), null()),
+    select(literal("zone"), Zone.code, Zone.id, Zone.active, Zone.name, Zone.name),
     *(
-        select(literal(kind), model.code, null(), model.active)
+        select(literal(kind), model.code, null(), model.active, model.label_fr, model.label_en)
         for kind, model in (
             ("need", Need),
             ("material", Material),
@@ -121,6 +122,8 @@ class _Taxonomy:
     materials: frozenset[str]
     destinations: frozenset[str]
     retired: frozenset[RetiredCode]
+    # (French, English) labels of the retired entries.
+    retired_labels: Mapping[RetiredCode, tuple[str, str]]
 
 
 # The taxonomies by stamp, in this process. A stamp is random and renewed by the
@@ -138,8 +141,8 @@ def _taxonomy(session: Session, stamp: str) -> _Taxonomy:
     read_with = ""
     codes: dict[str, set[str]] = {"need": set(), "material": set(), "destination": set()}
     zones: dict[str, int] = {}
-    retired: set[RetiredCode] = set()
-    for kind, code, row_id, active in session.connection().execute(_TAXONOMY):
+    retired: dict[RetiredCode, tuple[str, str]] = {}
+    for kind, code, row_id, active, label_fr, label_en in session.connection().execute(_TAXONOMY):
         if kind == "stamp":
             read_with = code
             continue
@@ -148,13 +151,14 @@ def _taxonomy(session: Session, stamp: str) -> _Taxonomy:
         else:
             codes[kind].add(code)
         if not active:
-            retired.add((kind, code))
+            retired[kind, code] = (label_fr, label_en)
     taxonomy = _Taxonomy(
         zones=MappingProxyType(zones),
         needs=frozenset(codes["need"]),
         materials=frozenset(codes["material"]),
         destinations=frozenset(codes["destination"]),
         retired=frozenset(retired),
+        retired_labels=MappingProxyType(retired),
     )
     if not read_with:  # slower, never wrong: read again at every capture
         _warn_of_missing_stamp()
@@ -214,7 +218,7 @@ def load_capture_options(
         kept=_KeptRetiredCodes(session, association_id, list(client_ids))
         if taxonomy.retired
         else {},
-        retired_labels=_RetiredLabels(session) if taxonomy.retired else {},
+        retired_labels={key: localized(*labels) for key, labels in taxonomy.retired_labels.items()},
     )
 
 
@@ -251,36 +255,6 @@ class _KeptRetiredCodes(Mapping[uuid.UUID, frozenset[RetiredCode]]):
         return self._load()[client_id]
 
     def __iter__(self) -> Iterator[uuid.UUID]:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
-
-
-class _RetiredLabels(Mapping[RetiredCode, str]):
-    """The labels of retired needs and destinations, read only when a refusal names one."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._found: dict[RetiredCode, str] | None = None
-
-    def _load(self) -> dict[RetiredCode, str]:
-        if self._found is None:
-            self._found = {}
-            for kind, model in (("need", Need), ("destination", ReferralDestination)):
-                rows = self._session.execute(
-                    select(model.code, model.label_fr, model.label_en).where(
-                        model.active.is_(False)
-                    )
-                )
-                for code, label_fr, label_en in rows:
-                    self._found[kind, code] = localized(label_fr, label_en)
-        return self._found
-
-    def __getitem__(self, key: RetiredCode) -> str:
-        return self._load()[key]
-
-    def __iter__(self) -> Iterator[RetiredCode]:
         return iter(self._load())
 
     def __len__(self) -> int:
